@@ -1,0 +1,36 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { defineTask } from '../shared/registry.js';
+
+/** Returns its payload: the smallest useful task, for smoke tests and benchmarks. */
+export const echo = defineTask({
+  name: 'echo',
+  schema: z.unknown(),
+  handler: (payload) => payload,
+});
+
+/** Waits `ms` milliseconds (aborted by the task's timeout), then reports how long it slept. */
+export const sleepTask = defineTask({
+  name: 'sleep',
+  schema: z.object({ ms: z.number().int().min(0).max(900_000) }),
+  handler: async ({ ms }, ctx) => {
+    await sleep(ms, undefined, { signal: ctx.signal });
+    return { slept: ms };
+  },
+});
+
+/** Fails its first `failTimes` attempts, then succeeds: exercises retries with backoff. */
+export const flaky = defineTask({
+  name: 'flaky',
+  schema: z.object({ failTimes: z.number().int().min(0) }),
+  retry: { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 2_000 },
+  handler: ({ failTimes }, ctx) => {
+    if (ctx.attempt <= failTimes) {
+      throw new Error(`flaky: attempt ${ctx.attempt} of ${failTimes + 1} fails on purpose`);
+    }
+    return { succeededOnAttempt: ctx.attempt };
+  },
+});
+
+/** The example tasks the default consumer registers. */
+export const exampleTasks = [echo, sleepTask, flaky];

@@ -1,0 +1,72 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { type AppConfig, STAGES } from './config.js';
+import { TaskQueue, type TaskQueueProps } from './constructs/task-queue.js';
+import { pascalCase } from './constructs/tiers.js';
+
+/** Props for {@link TierqStack}. */
+export interface TierqStackProps extends StackProps {
+  readonly config: AppConfig;
+  /** Overrides passed through to the TaskQueue construct (tiers, consumer entry, ...). */
+  readonly taskQueue?: TaskQueueProps;
+}
+
+/** Output keys a producer or the CLI reads: `QueueUrl<Tier>`, `DeadLetterQueueUrl`, ... */
+export const OUTPUTS = {
+  queueUrlPrefix: 'QueueUrl',
+  tiers: 'Tiers',
+  deadLetterQueueUrl: 'DeadLetterQueueUrl',
+  tableName: 'TableName',
+  alarmTopicArn: 'AlarmTopicArn',
+  producerPolicyArn: 'ProducerPolicyArn',
+} as const;
+
+/**
+ * The deployable tierq stack: composes one {@link TaskQueue} with the stage's settings and
+ * exports what producers need.
+ *
+ * @example
+ * new TierqStack(app, 'tierq-dev', { config: parseAppConfig((k) => app.node.tryGetContext(k)) });
+ */
+export class TierqStack extends Stack {
+  readonly taskQueue: TaskQueue;
+
+  constructor(scope: Construct, id: string, props: TierqStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const stage = STAGES[config.stage];
+    this.taskQueue = new TaskQueue(this, 'TaskQueue', {
+      removalPolicy: stage.removalPolicy,
+      logRetention: stage.logRetention,
+      queueRetention: stage.queueRetention,
+      tableDeletionProtection: stage.tableDeletionProtection,
+      ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
+      ...(config.consumerConcurrency ? { consumerConcurrency: config.consumerConcurrency } : {}),
+      ...(config.maxReceiveCount ? { maxReceiveCount: config.maxReceiveCount } : {}),
+      ...(config.dlqAlarmThreshold ? { dlqAlarmThreshold: config.dlqAlarmThreshold } : {}),
+      ...(config.consumerTimeoutSeconds
+        ? { consumerTimeout: Duration.seconds(config.consumerTimeoutSeconds) }
+        : {}),
+      ...props.taskQueue,
+    });
+
+    const tq = this.taskQueue;
+    new CfnOutput(this, OUTPUTS.tiers, {
+      value: tq.tiers.map((t) => t.name).join(','),
+      description: 'Priority tiers, highest first',
+    });
+    for (const tier of tq.tiers) {
+      new CfnOutput(this, `${OUTPUTS.queueUrlPrefix}${pascalCase(tier.name)}`, {
+        value: tq.queue(tier.name).queueUrl,
+        description: `Queue URL of the ${tier.name} tier`,
+      });
+    }
+    new CfnOutput(this, OUTPUTS.deadLetterQueueUrl, { value: tq.deadLetterQueue.queueUrl });
+    new CfnOutput(this, OUTPUTS.tableName, { value: tq.table.tableName });
+    new CfnOutput(this, OUTPUTS.alarmTopicArn, { value: tq.alarmTopic.topicArn });
+    new CfnOutput(this, OUTPUTS.producerPolicyArn, {
+      value: tq.producerPolicy.managedPolicyArn,
+      description: 'Attach to a producer role to let it enqueue tasks',
+    });
+  }
+}

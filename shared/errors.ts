@@ -1,0 +1,195 @@
+/**
+ * Base class of every error tierq throws on purpose, so callers can tell "ours" from a bug.
+ * Subclasses carry the domain fields a handler needs to decide: retry, defer or dead-letter.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof TierqError) logger.warn(error.message, { name: error.name });
+ * ```
+ */
+export class TierqError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    // Set explicitly rather than from the constructor: bundlers may minify class names.
+    this.name = 'TierqError';
+  }
+}
+
+/**
+ * Thrown by a task to say "retrying will not help": the message goes to the DLQ at once
+ * instead of consuming the remaining attempts (like BullMQ's `UnrecoverableError`).
+ *
+ * @example
+ * ```ts
+ * if (!user) throw new PermanentTaskError(`user ${payload.userId} does not exist`);
+ * ```
+ */
+export class PermanentTaskError extends TierqError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PermanentTaskError';
+  }
+}
+
+/**
+ * A task ran longer than its configured timeout. Retried like any other failure.
+ *
+ * @example
+ * ```ts
+ * throw new TaskTimeoutError({ taskName: 'send-email', timeoutMs: 30_000 });
+ * ```
+ */
+export class TaskTimeoutError extends TierqError {
+  readonly taskName: string;
+  readonly timeoutMs: number;
+  constructor(props: { taskName: string; timeoutMs: number }, options?: ErrorOptions) {
+    super(`task "${props.taskName}" timed out after ${props.timeoutMs} ms`, options);
+    this.name = 'TaskTimeoutError';
+    ({ taskName: this.taskName, timeoutMs: this.timeoutMs } = props);
+  }
+}
+
+/**
+ * Why a message was rejected before any task ran; such messages go to the DLQ at once.
+ *
+ * @example
+ * ```ts
+ * if (error.code === InvalidMessageCode.UnsupportedVersion) alarmOnFutureProducer();
+ * ```
+ */
+export const InvalidMessageCode = {
+  InvalidJson: 'invalid-json',
+  InvalidEnvelope: 'invalid-envelope',
+  UnsupportedVersion: 'unsupported-version',
+  UnknownTask: 'unknown-task',
+  InvalidPayload: 'invalid-payload',
+} as const;
+
+/** One of the values of {@link InvalidMessageCode}. */
+export type InvalidMessageCode = (typeof InvalidMessageCode)[keyof typeof InvalidMessageCode];
+
+/**
+ * A message that can never be processed: not JSON, not a v1 envelope, an unknown task or a
+ * payload the task rejects. `reason` is a readable sentence recorded on the DLQ message.
+ *
+ * @example
+ * ```ts
+ * throw new InvalidMessageError({ code: InvalidMessageCode.UnknownTask, reason: 'no task "sendMail"' });
+ * ```
+ */
+export class InvalidMessageError extends TierqError {
+  readonly code: InvalidMessageCode;
+  readonly reason: string;
+  constructor(props: { code: InvalidMessageCode; reason: string }, options?: ErrorOptions) {
+    super(props.reason, options);
+    this.name = 'InvalidMessageError';
+    ({ code: this.code, reason: this.reason } = props);
+  }
+}
+
+/**
+ * The idempotency key was already used with a different payload hash (a producer bug).
+ *
+ * @example
+ * ```ts
+ * throw new IdempotencyConflictError({ key: 'order-42' });
+ * ```
+ */
+export class IdempotencyConflictError extends TierqError {
+  readonly key: string;
+  constructor(props: { key: string }, options?: ErrorOptions) {
+    super(`idempotency key "${props.key}" was already used with a different payload`, options);
+    this.name = 'IdempotencyConflictError';
+    this.key = props.key;
+  }
+}
+
+/**
+ * Another invocation holds the idempotency lock for this key until `lockExpiresAt` (ms epoch).
+ *
+ * @example
+ * ```ts
+ * throw new IdempotencyInProgressError({ key: 'order-42', lockExpiresAt: Date.now() + 60_000 });
+ * ```
+ */
+export class IdempotencyInProgressError extends TierqError {
+  readonly key: string;
+  readonly lockExpiresAt: number;
+  constructor(props: { key: string; lockExpiresAt: number }, options?: ErrorOptions) {
+    const until = new Date(props.lockExpiresAt).toISOString();
+    super(`idempotency key "${props.key}" is being processed; its lock expires at ${until}`, options);
+    this.name = 'IdempotencyInProgressError';
+    ({ key: this.key, lockExpiresAt: this.lockExpiresAt } = props);
+  }
+}
+
+/**
+ * The task's rate limit has no token left; the message is deferred, not failed.
+ *
+ * @example
+ * ```ts
+ * throw new RateLimitedError({ taskName: 'call-partner-api', retryAfterMs: 250 });
+ * ```
+ */
+export class RateLimitedError extends TierqError {
+  readonly taskName: string;
+  readonly retryAfterMs: number;
+  constructor(props: { taskName: string; retryAfterMs: number }, options?: ErrorOptions) {
+    super(`task "${props.taskName}" is rate limited; retry after ${props.retryAfterMs} ms`, options);
+    this.name = 'RateLimitedError';
+    ({ taskName: this.taskName, retryAfterMs: this.retryAfterMs } = props);
+  }
+}
+
+/**
+ * The producer refused to enqueue because the tier's backlog reached its configured maximum.
+ *
+ * @example
+ * ```ts
+ * throw new QueueFullError({ tier: 'bulk', depth: 100_000, maxDepth: 100_000 });
+ * ```
+ */
+export class QueueFullError extends TierqError {
+  readonly tier: string;
+  readonly depth: number;
+  readonly maxDepth: number;
+  constructor(props: { tier: string; depth: number; maxDepth: number }, options?: ErrorOptions) {
+    super(`tier "${props.tier}" is full: ${props.depth} messages, maximum ${props.maxDepth}`, options);
+    this.name = 'QueueFullError';
+    ({ tier: this.tier, depth: this.depth, maxDepth: this.maxDepth } = props);
+  }
+}
+
+/**
+ * A missing or invalid environment variable or configuration value, found where it enters.
+ *
+ * @example
+ * ```ts
+ * if (!process.env.TIERQ_TABLE) throw new ConfigError('environment variable TIERQ_TABLE is not set');
+ * ```
+ */
+export class ConfigError extends TierqError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * A storage call failed in a way the domain cannot handle; the SDK error is the `cause`.
+ *
+ * @example
+ * ```ts
+ * throw new StoreError({ operation: 'idempotency.acquire' }, { cause: sdkError });
+ * ```
+ */
+export class StoreError extends TierqError {
+  /** The logical operation that failed, e.g. `idempotency.acquire` or `rate-limit.take`. */
+  readonly operation: string;
+  constructor(props: { operation: string; message?: string }, options?: ErrorOptions) {
+    const detail = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(props.message ?? `store operation "${props.operation}" failed${detail}`, options);
+    this.name = 'StoreError';
+    this.operation = props.operation;
+  }
+}

@@ -1,0 +1,84 @@
+import type middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { batchOf, fail, pending, type RecordState } from '../batch.js';
+import { parseEnvelope } from '../contract.js';
+import { InvalidMessageCode, InvalidMessageError } from '../errors.js';
+import { logger } from '../logger.js';
+import type { TaskRegistry } from '../registry.js';
+
+/** Options for {@link validateRecords}. */
+export interface ValidateRecordsOptions {
+  readonly registry: TaskRegistry;
+  /**
+   * What to do with an invalid record. Default: fail it with the reason logged (SQS retries it
+   * and finally redrives it). The dead-letter middleware replaces this with an immediate DLQ send.
+   */
+  readonly onInvalid?: (state: RecordState, error: InvalidMessageError) => void;
+}
+
+const defaults = {
+  onInvalid: (state: RecordState, error: InvalidMessageError) => {
+    logger.warn('invalid message', { messageId: state.messageId, code: error.code, reason: error.message });
+    fail(state, error.message, error);
+  },
+};
+
+/** Validates one record's body against the contract, the registry and the task's schema. */
+async function validateOne(
+  state: RecordState,
+  registry: TaskRegistry,
+): Promise<InvalidMessageError | undefined> {
+  const parsed = parseEnvelope(state.record.body);
+  if (!parsed.ok) return parsed.error;
+  const envelope = parsed.envelope;
+  state.envelope = envelope;
+  state.attempt = (envelope.tierq?.priorAttempts ?? 0) + state.receiveCount;
+  const task = registry.get(envelope.task);
+  if (!task) {
+    return new InvalidMessageError({
+      code: InvalidMessageCode.UnknownTask,
+      reason: `unknown task "${envelope.task}": this consumer runs ${registry.names().join(', ') || 'no tasks'}`,
+    });
+  }
+  state.task = task;
+  const result = await task.schema['~standard'].validate(envelope.payload);
+  if (result.issues) {
+    const issues = result.issues
+      .slice(0, 5)
+      .map(
+        (i) =>
+          `${i.path?.map((p) => (typeof p === 'object' ? p.key : p)).join('.') || 'payload'}: ${i.message}`,
+      )
+      .join('; ');
+    return new InvalidMessageError({
+      code: InvalidMessageCode.InvalidPayload,
+      reason: `payload does not match task "${task.name}": ${issues}`,
+    });
+  }
+  state.payload = result.value;
+  return undefined;
+}
+
+/**
+ * Validates every pending record against the message contract, the task registry and the
+ * task's payload schema; an invalid record is handed to `onInvalid` and never runs.
+ *
+ * @example
+ * middy(core).use(sqsBatch({ tiers })).use(validateRecords({ registry }));
+ */
+export function validateRecords(
+  options: ValidateRecordsOptions,
+): middy.MiddlewareObj<SQSEvent, SQSBatchResponse, Error, Context> {
+  const { registry, onInvalid } = { ...defaults, ...options };
+  const validateRecordsBefore: middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context> = async (
+    request,
+  ) => {
+    await Promise.all(
+      pending(batchOf(request.event)).map(async (state) => {
+        const error = await validateOne(state, registry);
+        if (error) onInvalid(state, error);
+      }),
+    );
+  };
+  return { before: validateRecordsBefore };
+}

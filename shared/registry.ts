@@ -1,0 +1,110 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+
+/** How duplicate deliveries and duplicate enqueues of one task are handled. */
+export const IdempotencyMode = {
+  /** At most one execution in flight; the result is stored and returned to duplicates. */
+  lock: 'lock',
+  /** A completion marker only (one write): a concurrent duplicate run is tolerated. */
+  once: 'once',
+  /** No idempotency: every delivery runs. */
+  off: 'off',
+} as const;
+export type IdempotencyMode = (typeof IdempotencyMode)[keyof typeof IdempotencyMode];
+
+/** Per-task retry policy: exponential backoff with full jitter. */
+export interface TaskRetryOptions {
+  readonly maxAttempts?: number;
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+}
+
+/** What a task handler is told about the attempt it is running. */
+export interface TaskContext {
+  /** The producer-assigned task id. */
+  readonly id: string;
+  readonly task: string;
+  /** 1 for the first attempt; counts failed attempts across redeliveries and re-enqueued copies. */
+  readonly attempt: number;
+  /** The tier the message was received from. */
+  readonly tier: string;
+  /** Aborted when the task's timeout or the Lambda deadline is reached. */
+  readonly signal: AbortSignal;
+}
+
+/** A task's definition: its name, payload schema, handler and policies. */
+export interface TaskDefinition<Schema extends StandardSchemaV1 = StandardSchemaV1, Result = unknown> {
+  readonly name: string;
+  /** A Standard Schema (zod 4, valibot, arktype...) that types and validates the payload. */
+  readonly schema: Schema;
+  // Method syntax on purpose: a registry holds tasks of many payload types (bivariant parameters).
+  handler(payload: StandardSchemaV1.InferOutput<Schema>, ctx: TaskContext): Promise<Result> | Result;
+  readonly retry?: TaskRetryOptions;
+  /** An attempt that runs longer than this fails. Default: the Lambda's remaining time. */
+  readonly timeoutMs?: number;
+  /** Distributed token bucket shared by every consumer. */
+  readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
+  readonly idempotency?: { readonly mode: IdempotencyMode; readonly ttlSeconds?: number };
+}
+
+/** The payload type a task accepts (before its schema's transforms): what a producer sends. */
+export type TaskInput<T> = T extends TaskDefinition<infer S> ? StandardSchemaV1.InferInput<S> : never;
+
+const TASK_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Defines a task. The schema types the handler's payload and, through {@link TaskInput}, the
+ * producer's.
+ *
+ * @example
+ * export const sendEmail = defineTask({
+ *   name: 'send-email',
+ *   schema: z.object({ to: z.email(), subject: z.string() }),
+ *   retry: { maxAttempts: 5, baseDelayMs: 2_000, maxDelayMs: 60_000 },
+ *   rateLimit: { perSecond: 10, burst: 20 },
+ *   handler: async ({ to, subject }) => mailer.send(to, subject),
+ * });
+ */
+export function defineTask<Schema extends StandardSchemaV1, Result>(
+  definition: TaskDefinition<Schema, Result>,
+): TaskDefinition<Schema, Result> {
+  if (!TASK_NAME.test(definition.name)) {
+    throw new Error(`defineTask: name "${definition.name}" must be 1–128 chars of [A-Za-z0-9._:-]`);
+  }
+  if (definition.timeoutMs !== undefined && !(definition.timeoutMs > 0)) {
+    throw new Error(`defineTask(${definition.name}): timeoutMs must be positive`);
+  }
+  return definition;
+}
+
+/** A task definition with its types erased, as the registry stores it. */
+// biome-ignore lint/suspicious/noExplicitAny: the registry stores tasks of every payload type
+export type AnyTask = TaskDefinition<StandardSchemaV1<any, any>, any>;
+
+/**
+ * The set of tasks a consumer can run, looked up by name.
+ *
+ * @example
+ * const registry = new TaskRegistry([echo, sendEmail]);
+ * registry.get('echo'); // the echo definition, or undefined
+ */
+export class TaskRegistry {
+  readonly #tasks = new Map<string, AnyTask>();
+
+  constructor(tasks: readonly AnyTask[] = []) {
+    for (const task of tasks) this.register(task);
+  }
+
+  register(task: AnyTask): this {
+    if (this.#tasks.has(task.name)) throw new Error(`TaskRegistry: task "${task.name}" is registered twice`);
+    this.#tasks.set(task.name, task);
+    return this;
+  }
+
+  get(name: string): AnyTask | undefined {
+    return this.#tasks.get(name);
+  }
+
+  names(): string[] {
+    return [...this.#tasks.keys()];
+  }
+}

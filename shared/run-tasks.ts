@@ -1,0 +1,42 @@
+import type { Context } from 'aws-lambda';
+import { type BatchState, fail, Outcome, pending, type RecordState } from './batch.js';
+import { logger } from './logger.js';
+import { runWithTimeout } from './run-with-timeout.js';
+
+/** Time kept back from the Lambda deadline so failures can still be recorded and reported. */
+export const DEADLINE_MARGIN_MS = 1_000;
+
+/** Runs one validated record's task with its timeout, settling its outcome. */
+async function runOne(state: RecordState, context: Context): Promise<void> {
+  const { task, envelope } = state;
+  if (!task || !envelope) return fail(state, 'record reached the runner without validation');
+  const remaining = context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
+  const timeoutMs = Math.min(task.timeoutMs ?? Number.POSITIVE_INFINITY, remaining);
+  try {
+    state.result = await runWithTimeout(task.name, timeoutMs, (signal) =>
+      task.handler(state.payload, {
+        id: envelope.id,
+        task: task.name,
+        attempt: state.attempt,
+        tier: state.tier ?? 'unknown',
+        signal,
+      }),
+    );
+    state.outcome = Outcome.succeeded;
+    logger.info('task succeeded', { taskId: envelope.id, task: task.name, attempt: state.attempt });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    fail(state, `task threw: ${message}`, error);
+    logger.warn('task failed', { taskId: envelope.id, task: task.name, attempt: state.attempt, error });
+  }
+}
+
+/**
+ * The core of the consumer: runs every pending record of the batch concurrently.
+ *
+ * @example
+ * const core = (event: SQSEvent, context: Context) => runTasks(batchOf(event), context);
+ */
+export async function runTasks(batch: BatchState, context: Context): Promise<void> {
+  await Promise.all(pending(batch).map((state) => runOne(state, context)));
+}

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { PermanentTaskError } from '../shared/errors.js';
 import { defineTask } from '../shared/registry.js';
 
 /** Returns its payload: the smallest useful task, for smoke tests and benchmarks. */
@@ -32,5 +33,22 @@ export const flaky = defineTask({
   },
 });
 
+/** Rate-limited across every consumer: 5 per second, bursts of 10. */
+export const limited = defineTask({
+  name: 'limited',
+  schema: z.unknown(),
+  rateLimit: { perSecond: 5, burst: 10 },
+  handler: (payload) => ({ ranAt: new Date().toISOString(), payload }),
+});
+
+/** Always fails permanently: goes to the DLQ on its first attempt with the reason. */
+export const reject = defineTask({
+  name: 'reject',
+  schema: z.object({ why: z.string().default('rejected on purpose') }),
+  handler: ({ why }) => {
+    throw new PermanentTaskError(why);
+  },
+});
+
 /** The example tasks the default consumer registers. */
-export const exampleTasks = [echo, sleepTask, flaky];
+export const exampleTasks = [echo, sleepTask, flaky, limited, reject];

@@ -37,6 +37,14 @@ export interface RecordState {
   error?: unknown;
   /** A readable reason for a failure, dead-letter or deferral. */
   reason?: string;
+  /** True when the failure came from the task itself (eligible for backoff or the DLQ). */
+  taskFailure?: boolean;
+  /** Set when the deferral was the rate limiter's. */
+  rateLimited?: boolean;
+  /** Set when a failed record's next attempt was scheduled with backoff. */
+  retryDelayMs?: number;
+  /** When the task finished running (success or failure), epoch ms. */
+  finishedAtMs?: number;
 }
 
 /** The state of a whole batch, shared by the middlewares through {@link batchOf}. */

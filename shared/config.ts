@@ -14,6 +14,8 @@ export interface ConsumerConfig {
   readonly tiers: readonly TierEndpoint[];
   /** The tier queues' redrive `maxReceiveCount`. */
   readonly maxReceiveCount: number;
+  /** Longest single delay hop for not-yet-due tasks (`TIERQ_MAX_HOP_SECONDS`, 1–900, default 900). */
+  readonly maxHopSeconds: number;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -48,7 +50,14 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
       `TIERQ_MAX_RECEIVE_COUNT must be a positive integer, got "${env.TIERQ_MAX_RECEIVE_COUNT}"`,
     );
   }
+  const maxHopSeconds = Number(env.TIERQ_MAX_HOP_SECONDS ?? '900');
+  if (!Number.isInteger(maxHopSeconds) || maxHopSeconds < 1 || maxHopSeconds > 900) {
+    throw new ConfigError(
+      `TIERQ_MAX_HOP_SECONDS must be an integer 1–900, got "${env.TIERQ_MAX_HOP_SECONDS}"`,
+    );
+  }
   return {
+    maxHopSeconds,
     tableName: required(env, 'TIERQ_TABLE_NAME'),
     deadLetterQueueUrl: required(env, 'TIERQ_DLQ_URL'),
     tiers: tierNames.map((name) => ({ name, queueUrl: required(env, tierEnvName(name)) })),

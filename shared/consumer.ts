@@ -1,26 +1,35 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { batchOf } from './batch.js';
-import type { ConsumerConfig } from './config.js';
+import { deadLetterInvalid } from './middleware/dead-letter-invalid.js';
+import { deferNotDue } from './middleware/defer-not-due.js';
+import { idempotency } from './middleware/idempotency.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import { retries } from './middleware/retries.js';
 import { sqsBatch } from './middleware/sqs-batch.js';
+import { taskMetrics } from './middleware/task-metrics.js';
 import { validateRecords } from './middleware/validate-records.js';
-import type { TaskRegistry } from './registry.js';
 import { runTasks } from './run-tasks.js';
+import type { ConsumerRuntime } from './runtime.js';
 
-/** What {@link createConsumer} needs. */
-export interface ConsumerOptions {
-  readonly config: ConsumerConfig;
-  readonly registry: TaskRegistry;
+/** What {@link createConsumer} needs: the runtime plus a Powertools Metrics instance. */
+export interface ConsumerOptions extends ConsumerRuntime {
+  readonly metrics: Metrics;
 }
 
 /**
- * Builds the tierq consumer: a Middy handler for SQS batches that validates each record, runs
- * its task, and returns a partial batch response naming only the failed records.
+ * Builds the tierq consumer: a Middy handler for SQS batches. Records run concurrently; each
+ * goes through validate → not-yet-due → rate limit → idempotency → run → retry or dead-letter,
+ * and the handler returns a partial batch response naming only the records SQS must redeliver.
+ *
+ * Middleware order matters: `before` hooks run top to bottom, `after` hooks bottom to top, so
+ * retries are decided before the task state is written, and the response is built last.
  *
  * @example
  * export const handler = createConsumer({
- *   config: loadConsumerConfig(process.env),
- *   registry: new TaskRegistry([sendEmail, resizeImage]),
+ *   config, registry: new TaskRegistry([sendEmail]), sqs, store, limiter, metrics,
+ *   now: Date.now, maxHopSeconds: 900,
  * });
  */
 export function createConsumer(options: ConsumerOptions) {
@@ -31,5 +40,10 @@ export function createConsumer(options: ConsumerOptions) {
   };
   return middy<SQSEvent, SQSBatchResponse, Error, Context>(core)
     .use(sqsBatch({ tiers: options.config.tiers }))
-    .use(validateRecords({ registry: options.registry }));
+    .use(taskMetrics(options.metrics))
+    .use(validateRecords({ registry: options.registry, onInvalid: deadLetterInvalid(options) }))
+    .use(deferNotDue(options))
+    .use(rateLimit(options))
+    .use(idempotency(options))
+    .use(retries(options));
 }

@@ -23,10 +23,13 @@ async function runOne(state: RecordState, context: Context): Promise<void> {
       }),
     );
     state.outcome = Outcome.succeeded;
+    state.finishedAtMs = Date.now();
     logger.info('task succeeded', { taskId: envelope.id, task: task.name, attempt: state.attempt });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     fail(state, `task threw: ${message}`, error);
+    state.taskFailure = true;
+    state.finishedAtMs = Date.now();
     logger.warn('task failed', { taskId: envelope.id, task: task.name, attempt: state.attempt, error });
   }
 }

@@ -10,16 +10,20 @@ import type { TaskRegistry } from '../registry.js';
 export interface ValidateRecordsOptions {
   readonly registry: TaskRegistry;
   /**
-   * What to do with an invalid record. Default: fail it with the reason logged (SQS retries it
-   * and finally redrives it). The dead-letter middleware replaces this with an immediate DLQ send.
+   * What to do with the invalid records. Default: fail them with the reason logged (SQS retries
+   * and finally redrives them). The consumer passes `deadLetterInvalid`: an immediate DLQ send.
    */
-  readonly onInvalid?: (state: RecordState, error: InvalidMessageError) => void;
+  readonly onInvalid?: (
+    invalid: { state: RecordState; error: InvalidMessageError }[],
+  ) => Promise<void> | void;
 }
 
 const defaults = {
-  onInvalid: (state: RecordState, error: InvalidMessageError) => {
-    logger.warn('invalid message', { messageId: state.messageId, code: error.code, reason: error.message });
-    fail(state, error.message, error);
+  onInvalid: (invalid: { state: RecordState; error: InvalidMessageError }[]) => {
+    for (const { state, error } of invalid) {
+      logger.warn('invalid message', { messageId: state.messageId, code: error.code, reason: error.message });
+      fail(state, error.message, error);
+    }
   },
 };
 
@@ -73,12 +77,14 @@ export function validateRecords(
   const validateRecordsBefore: middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context> = async (
     request,
   ) => {
+    const invalid: { state: RecordState; error: InvalidMessageError }[] = [];
     await Promise.all(
       pending(batchOf(request.event)).map(async (state) => {
         const error = await validateOne(state, registry);
-        if (error) onInvalid(state, error);
+        if (error) invalid.push({ state, error });
       }),
     );
+    if (invalid.length > 0) await onInvalid(invalid);
   };
   return { before: validateRecordsBefore };
 }

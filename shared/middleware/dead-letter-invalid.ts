@@ -1,0 +1,41 @@
+import type { RecordState } from '../batch.js';
+import { DeadLetterReason, deadLetterAttributes } from '../dead-letter.js';
+import type { InvalidMessageError } from '../errors.js';
+import { logger } from '../logger.js';
+import type { ConsumerRuntime } from '../runtime.js';
+import { sendForRecords } from '../sqs-dispatch.js';
+
+/**
+ * The `onInvalid` handler that sends invalid records to the DLQ at once, with the reason, and
+ * acknowledges them: a poison message never burns retries or blocks its batch. If the DLQ send
+ * fails, the record fails and SQS redelivers it.
+ *
+ * @example
+ * validateRecords({ registry, onInvalid: deadLetterInvalid(runtime) });
+ */
+export function deadLetterInvalid(runtime: Pick<ConsumerRuntime, 'sqs' | 'config' | 'now'>) {
+  return async (invalid: readonly { state: RecordState; error: InvalidMessageError }[]): Promise<void> => {
+    const now = new Date(runtime.now());
+    for (const { state, error } of invalid) {
+      logger.warn('invalid message dead-lettered', {
+        messageId: state.messageId,
+        code: error.code,
+        reason: error.reason,
+      });
+    }
+    await sendForRecords(
+      runtime.sqs,
+      invalid.map(({ state, error }) => ({
+        state,
+        queueUrl: runtime.config.deadLetterQueueUrl,
+        body: state.record.body,
+        attributes: deadLetterAttributes(
+          { state, reason: error.code ?? DeadLetterReason.InvalidEnvelope, error: error.reason, attempts: 0 },
+          now,
+        ),
+        outcome: 'dead-lettered' as const,
+        reason: error.reason,
+      })),
+    );
+  };
+}

@@ -1,0 +1,41 @@
+import type middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { batchOf, fail, pending } from '../batch.js';
+import { deferral } from '../defer.js';
+import type { ConsumerRuntime } from '../runtime.js';
+import { type Send, sendForRecords } from '../sqs-dispatch.js';
+
+type Fn = middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context>;
+
+/**
+ * Defers records whose `runAt` is still in the future: each is re-enqueued to its tier with the
+ * remaining delay (in hops of at most `maxHopSeconds`, SQS allows 900) and the original is
+ * acknowledged. Any distance in the future works; no attempt is consumed.
+ *
+ * @example
+ * middy(core).use(deferNotDue(runtime));
+ */
+export function deferNotDue(
+  runtime: Pick<ConsumerRuntime, 'sqs' | 'config' | 'now' | 'maxHopSeconds'>,
+): middy.MiddlewareObj<SQSEvent, SQSBatchResponse, Error, Context> {
+  const deferNotDueBefore: Fn = async (request) => {
+    const now = runtime.now();
+    const sends: Send[] = [];
+    for (const state of pending(batchOf(request.event))) {
+      const runAt = state.envelope?.runAt ? Date.parse(state.envelope.runAt) : Number.NaN;
+      // Never early: a sub-second remainder still waits a whole second (SQS's delay unit).
+      if (!(runAt > now)) continue;
+      const send = deferral(
+        state,
+        runtime.config.tiers,
+        runAt - now,
+        `not due until ${state.envelope?.runAt}`,
+        runtime.maxHopSeconds,
+      );
+      if (send) sends.push(send);
+      else fail(state, 'not yet due, but its queue is not a known tier: cannot re-enqueue');
+    }
+    if (sends.length > 0) await sendForRecords(runtime.sqs, sends);
+  };
+  return { before: deferNotDueBefore };
+}

@@ -1,0 +1,168 @@
+import type middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { batchOf, fail, Outcome, pending, type RecordState } from '../batch.js';
+import { effectiveIdempotencyKey } from '../contract.js';
+import { DeadLetterReason, deadLetterAttributes, describeError } from '../dead-letter.js';
+import { deferral } from '../defer.js';
+import { IdempotencyConflictError, IdempotencyInProgressError } from '../errors.js';
+import { logger } from '../logger.js';
+import { IdempotencyMode } from '../registry.js';
+import type { ConsumerRuntime } from '../runtime.js';
+import { type Send, sendForRecords } from '../sqs-dispatch.js';
+import { payloadHash } from '../stores/task-store.js';
+
+type Fn = middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context>;
+
+/** How long task records (and so idempotency) last by default: a day, like Cloud Tasks' dedup window. */
+export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+interface Claim {
+  readonly key: string;
+  readonly hash: string;
+  readonly mode: IdempotencyMode;
+  readonly ttlSeconds: number;
+}
+
+/**
+ * Idempotency and task state, per the task's mode:
+ * - `lock` (default): before running, one conditional write takes an in-progress lock that
+ *   expires with the Lambda's remaining time (a crashed run never blocks forever). A duplicate
+ *   of a completed task is acknowledged with the stored result; a duplicate of one in progress
+ *   is deferred until the lock expires; the same key with another payload goes to the DLQ.
+ *   After success, one write stores the result. Two requests per successful task.
+ * - `once`: one BatchGetItem per batch finds completed keys; after success one conditional write
+ *   marks completion. A concurrent duplicate may run (the task said it tolerates that).
+ * - `off`: no check; the final state is still recorded (one write).
+ * A failed attempt records `retrying` or `dead` and releases the lock (one write).
+ *
+ * @example
+ * middy(core).use(idempotency(runtime)).use(retries(runtime));
+ */
+export function idempotency(
+  runtime: Pick<ConsumerRuntime, 'sqs' | 'config' | 'now' | 'store' | 'maxHopSeconds'>,
+): middy.MiddlewareObj<SQSEvent, SQSBatchResponse, Error, Context> {
+  const claims = new WeakMap<RecordState, Claim>();
+  const write = (state: RecordState, claim: Claim) => ({
+    key: claim.key,
+    taskId: state.envelope?.id ?? state.messageId,
+    task: state.task?.name ?? 'unknown',
+    payloadHash: claim.hash,
+    attempt: state.attempt,
+    ttlSeconds: claim.ttlSeconds,
+    nowMs: runtime.now(),
+  });
+
+  const idempotencyBefore: Fn = async (request) => {
+    const states = pending(batchOf(request.event));
+    for (const state of states) {
+      if (!state.envelope || !state.task) continue;
+      claims.set(state, {
+        key: effectiveIdempotencyKey(state.envelope),
+        hash: payloadHash(state.envelope.payload),
+        mode: state.task.idempotency?.mode ?? IdempotencyMode.lock,
+        ttlSeconds: state.task.idempotency?.ttlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+      });
+    }
+    const sends: Send[] = [];
+    const lockExpiresAtMs = runtime.now() + request.context.getRemainingTimeInMillis();
+    const locks = states.filter((s) => claims.get(s)?.mode === IdempotencyMode.lock);
+    const once = states.filter((s) => claims.get(s)?.mode === IdempotencyMode.once);
+    await Promise.all([
+      ...locks.map(async (state) => {
+        const claim = claims.get(state) as Claim;
+        try {
+          const acquired = await runtime.store.acquire({ ...write(state, claim), lockExpiresAtMs });
+          if (acquired.outcome === 'completed') {
+            state.outcome = Outcome.duplicate;
+            state.result = acquired.record.result;
+          }
+        } catch (error) {
+          if (error instanceof IdempotencyInProgressError) {
+            const send = deferral(
+              state,
+              runtime.config.tiers,
+              Math.max(1_000, error.lockExpiresAt - runtime.now()),
+              'a duplicate of this task is in progress',
+              runtime.maxHopSeconds,
+            );
+            if (send) sends.push(send);
+            else fail(state, 'duplicate in progress, but its queue is not a known tier');
+          } else if (error instanceof IdempotencyConflictError) {
+            claims.delete(state); // the existing record belongs to the other payload: leave it alone
+            const reason = `idempotency key "${claim.key}" was already used with a different payload`;
+            sends.push({
+              state,
+              queueUrl: runtime.config.deadLetterQueueUrl,
+              body: state.record.body,
+              attributes: deadLetterAttributes(
+                {
+                  state,
+                  reason: DeadLetterReason.IdempotencyConflict,
+                  error: reason,
+                  attempts: state.attempt - 1,
+                },
+                new Date(runtime.now()),
+              ),
+              outcome: Outcome.deadLettered,
+              reason,
+            });
+          } else {
+            fail(state, 'task store unavailable', error);
+          }
+        }
+      }),
+      (async () => {
+        if (once.length === 0) return;
+        try {
+          const done = await runtime.store.findCompleted(
+            once.map((s) => (claims.get(s) as Claim).key),
+            runtime.now(),
+          );
+          for (const state of once) {
+            const record = done.get((claims.get(state) as Claim).key);
+            if (!record) continue;
+            state.outcome = Outcome.duplicate;
+            state.result = record.result;
+          }
+        } catch (error) {
+          for (const state of once) fail(state, 'task store unavailable', error);
+        }
+      })(),
+    ]);
+    if (sends.length > 0) await sendForRecords(runtime.sqs, sends);
+  };
+
+  const idempotencyAfter: Fn = async (request) => {
+    await Promise.all(
+      batchOf(request.event).records.map(async (state) => {
+        const claim = claims.get(state);
+        if (!claim) return;
+        try {
+          if (state.outcome === Outcome.succeeded) {
+            const input = { ...write(state, claim), result: state.result };
+            if (claim.mode === IdempotencyMode.once) await runtime.store.markCompletedOnce(input);
+            else await runtime.store.complete(input);
+          } else if (
+            state.taskFailure &&
+            (state.outcome === Outcome.failed || state.outcome === Outcome.deadLettered)
+          ) {
+            await runtime.store.recordFailure({
+              ...write(state, claim),
+              error: describeError(state.error),
+              status: state.outcome === Outcome.deadLettered ? 'dead' : 'retrying',
+            });
+          }
+        } catch (error) {
+          if (state.outcome === Outcome.deadLettered) {
+            // The message is safely in the DLQ; only its state row is stale.
+            logger.error('could not record dead task state', { messageId: state.messageId, error });
+          } else {
+            fail(state, 'could not record the task state', error);
+          }
+        }
+      }),
+    );
+  };
+
+  return { before: idempotencyBefore, after: idempotencyAfter };
+}

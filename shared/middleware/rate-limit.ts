@@ -1,0 +1,64 @@
+import type middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { batchOf, fail, pending, type RecordState } from '../batch.js';
+import { deferral } from '../defer.js';
+import { logger } from '../logger.js';
+import type { ConsumerRuntime } from '../runtime.js';
+import { type Send, sendForRecords } from '../sqs-dispatch.js';
+
+type Fn = middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context>;
+
+/**
+ * Enforces each task's `rateLimit` with the distributed token bucket: one acquire per task name
+ * per batch (asking for as many tokens as the batch has records of that task). Records beyond
+ * the grant are deferred — re-enqueued to run when tokens will be available, spread at the
+ * task's rate — and never counted as attempts.
+ *
+ * @example
+ * middy(core).use(rateLimit(runtime));
+ */
+export function rateLimit(
+  runtime: Pick<ConsumerRuntime, 'sqs' | 'config' | 'now' | 'limiter' | 'maxHopSeconds'>,
+): middy.MiddlewareObj<SQSEvent, SQSBatchResponse, Error, Context> {
+  const rateLimitBefore: Fn = async (request) => {
+    const groups = new Map<string, RecordState[]>();
+    for (const state of pending(batchOf(request.event))) {
+      if (!state.task?.rateLimit) continue;
+      groups.set(state.task.name, [...(groups.get(state.task.name) ?? []), state]);
+    }
+    const sends: Send[] = [];
+    await Promise.all(
+      [...groups].map(async ([name, states]) => {
+        const limit = states[0]?.task?.rateLimit;
+        if (!limit) return;
+        try {
+          const { granted, retryAfterMs } = await runtime.limiter.acquire(
+            name,
+            limit,
+            states.length,
+            runtime.now(),
+          );
+          const spacingMs = 1_000 / limit.perSecond;
+          states.slice(granted).forEach((state, i) => {
+            state.rateLimited = true;
+            const delayMs = retryAfterMs + i * spacingMs;
+            const send = deferral(
+              state,
+              runtime.config.tiers,
+              delayMs,
+              `rate limited (${limit.perSecond}/s)`,
+              runtime.maxHopSeconds,
+            );
+            if (send) sends.push(send);
+            else fail(state, 'rate limited, but its queue is not a known tier: cannot re-enqueue');
+          });
+        } catch (error) {
+          logger.error('rate limiter unavailable; records will be redelivered', { task: name, error });
+          for (const state of states) fail(state, 'rate limiter unavailable', error);
+        }
+      }),
+    );
+    if (sends.length > 0) await sendForRecords(runtime.sqs, sends);
+  };
+  return { before: rateLimitBefore };
+}

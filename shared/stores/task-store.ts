@@ -1,0 +1,179 @@
+import type { DynamoClientLike } from './dynamo-table.js';
+import { DynamoTaskStore } from './dynamo-task-store.js';
+import type { TaskRecord, TaskStatus } from './task-record.js';
+
+export { DynamoTaskStore } from './dynamo-task-store.js';
+export {
+  canonicalJson,
+  capError,
+  capResult,
+  MAX_ERROR_BYTES,
+  MAX_RESULT_BYTES,
+  payloadHash,
+  type TaskRecord,
+  TaskStatus,
+} from './task-record.js';
+
+/**
+ * What every write names: the record's key, the task, the attempt and the time of the write.
+ *
+ * @example
+ * ```ts
+ * const write: TaskWrite = { key: id, taskId: id, task: 'send-email', payloadHash: payloadHash(payload),
+ *   attempt: 1, ttlSeconds: 7 * 86_400, nowMs: Date.now() };
+ * ```
+ */
+export interface TaskWrite {
+  /** Idempotency key; the task id unless the producer chose one. */
+  key: string;
+  taskId: string;
+  task: string;
+  /** SHA-256 of the payload's canonical JSON, see `payloadHash`. */
+  payloadHash: string;
+  /** This delivery's attempt number (SQS ApproximateReceiveCount). */
+  attempt: number;
+  /** How long the record lives after this write. */
+  ttlSeconds: number;
+  nowMs: number;
+}
+
+/**
+ * Input of {@link TaskStore.acquire}.
+ *
+ * @example
+ * ```ts
+ * const input: AcquireInput = { key, taskId, task, payloadHash, attempt, ttlSeconds, nowMs, lockExpiresAtMs: nowMs + 60_000 };
+ * ```
+ */
+export interface AcquireInput extends TaskWrite {
+  /** Epoch ms after which another delivery may take over (the holder is presumed crashed). */
+  lockExpiresAtMs: number;
+}
+
+/**
+ * Input of {@link TaskStore.complete} and {@link TaskStore.markCompletedOnce}.
+ *
+ * @example
+ * ```ts
+ * await store.complete({ ...write, result: { sent: true } });
+ * ```
+ */
+export interface CompleteInput extends TaskWrite {
+  /** Any JSON value; stored capped at `MAX_RESULT_BYTES`. */
+  result: unknown;
+}
+
+/**
+ * Input of {@link TaskStore.recordFailure}.
+ *
+ * @example
+ * ```ts
+ * await store.recordFailure({ ...write, error: String(error), status: 'retrying' });
+ * ```
+ */
+export interface RecordFailureInput extends TaskWrite {
+  /** The error message; stored capped at `MAX_ERROR_BYTES`. */
+  error: string;
+  status: 'retrying' | 'dead';
+}
+
+/**
+ * `acquired`: run the task. `completed`: a duplicate of a task that already succeeded; ack it
+ * and return `record.result`.
+ *
+ * @example
+ * ```ts
+ * const acquired = await store.acquire(input);
+ * if (acquired.outcome === 'completed') return acquired.record.result;
+ * ```
+ */
+export type AcquireResult = { outcome: 'acquired' } | { outcome: 'completed'; record: TaskRecord };
+
+/**
+ * A conditional write that did not happen because a completed record was there; not an error.
+ *
+ * @example
+ * ```ts
+ * const written: WriteResult = await store.markCompletedOnce(input);
+ * if (!written.written) logger.info('another run completed first', { at: written.record.updatedAt });
+ * ```
+ */
+export type WriteResult = { written: true } | { written: false; record: TaskRecord };
+
+/**
+ * Task state and idempotency in one record per key. Every method makes exactly one request
+ * (batches aside) and throws `StoreError` on any storage failure, so the caller fails the
+ * SQS record and it is redelivered.
+ *
+ * @example
+ * ```ts
+ * const store: TaskStore = new DynamoTaskStore(ddb, process.env.TIERQ_TABLE ?? 'tierq');
+ * ```
+ */
+export interface TaskStore {
+  /**
+   * `lock` mode: takes the lock with one conditional write. Throws `IdempotencyConflictError`
+   * when the key was used with another payload, `IdempotencyInProgressError` while another
+   * delivery holds an unexpired lock.
+   */
+  acquire(input: AcquireInput): Promise<AcquireResult>;
+  /** Records success and the result, releasing the lock (unconditional). */
+  complete(input: CompleteInput): Promise<void>;
+  /** `once` mode: records success unless a live completed record is already there. */
+  markCompletedOnce(input: CompleteInput): Promise<WriteResult>;
+  /** `once` mode's pre-check: the live completed records among `keys`, in batched reads. */
+  findCompleted(keys: readonly string[], nowMs?: number): Promise<Map<string, TaskRecord>>;
+  /**
+   * Records a failed attempt and releases the lock, creating the record if needed. Leaves a
+   * live completed record alone (a duplicate run failed after another succeeded).
+   */
+  recordFailure(input: RecordFailureInput): Promise<WriteResult>;
+  /** The record, read consistently; `undefined` when there is none. */
+  get(key: string): Promise<TaskRecord | undefined>;
+}
+
+/**
+ * What `tierq task <id>` prints.
+ *
+ * @example
+ * ```ts
+ * const state: TaskState = await getTaskState(store, 'task-123');
+ * ```
+ */
+export type TaskState =
+  | {
+      id: string;
+      task: string;
+      status: TaskStatus;
+      attempts: number;
+      result: unknown;
+      error: string | undefined;
+      updatedAt: string;
+    }
+  | { id: string; status: 'unknown' };
+
+/**
+ * A task's state by id (its default idempotency key), or status `unknown` when there is no record.
+ *
+ * @example
+ * ```ts
+ * console.log(await getTaskState({ client: new DynamoDBClient({}), tableName: 'tierq' }, 'task-123'));
+ * ```
+ */
+export async function getTaskState(
+  source: Pick<TaskStore, 'get'> | { client: DynamoClientLike; tableName: string },
+  id: string,
+): Promise<TaskState> {
+  const store = 'get' in source ? source : new DynamoTaskStore(source.client, source.tableName);
+  const record = await store.get(id);
+  if (record === undefined) return { id, status: 'unknown' };
+  return {
+    id,
+    task: record.task,
+    status: record.status,
+    attempts: record.attempts,
+    result: record.result,
+    error: record.lastError,
+    updatedAt: record.updatedAt,
+  };
+}

@@ -1,0 +1,285 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { IdempotencyConflictError, IdempotencyInProgressError } from '../../shared/errors.js';
+import {
+  type AcquireInput,
+  DynamoTaskStore,
+  getTaskState,
+  MAX_RESULT_BYTES,
+  payloadHash,
+} from '../../shared/stores/task-store.js';
+import { createTestTable, dynamoClient } from '../helpers/aws.js';
+
+let tableName: string;
+beforeAll(async () => {
+  tableName = await createTestTable('task-store');
+});
+
+const newStore = () => new DynamoTaskStore(dynamoClient(), tableName);
+
+/** A delivery of a new task (its own key) with a 60 s lock and a day of TTL, at the real time. */
+function delivery(overrides: Partial<AcquireInput> = {}): AcquireInput {
+  const key = overrides.key ?? `task-${randomUUID()}`;
+  const nowMs = overrides.nowMs ?? Date.now();
+  return {
+    key,
+    taskId: key,
+    task: 'send-email',
+    payloadHash: payloadHash({ to: 'ada@example.com' }),
+    attempt: 1,
+    lockExpiresAtMs: nowMs + 60_000,
+    ttlSeconds: 86_400,
+    nowMs,
+    ...overrides,
+  };
+}
+
+/** A document client that counts what is really sent, to check the stores' own counters. */
+function countingClient() {
+  const client = DynamoDBDocumentClient.from(dynamoClient(), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+  const counter = { sent: 0 };
+  client.send = ((command: unknown) => {
+    counter.sent += 1;
+    return send(command);
+  }) as typeof client.send;
+  return { client, counter };
+}
+
+describe('DynamoTaskStore', () => {
+  describe('lock mode', () => {
+    it('acquires, completes, and answers a duplicate with the stored result', async () => {
+      const store = newStore();
+      const input = delivery();
+
+      const first = await store.acquire(input);
+      await store.complete({ ...input, result: { messageId: 'm-1' } });
+      const duplicate = await store.acquire({ ...input, attempt: 2, nowMs: Date.now() });
+
+      expect(first).toEqual({ outcome: 'acquired' });
+      expect(duplicate).toMatchObject({
+        outcome: 'completed',
+        record: { status: 'succeeded', result: { messageId: 'm-1' }, attempts: 1 },
+      });
+      expect(duplicate.outcome === 'completed' && duplicate.record.lockExpiresAt).toBeUndefined();
+    });
+
+    it('sends exactly 2 requests on the success path: acquire and complete', async () => {
+      const { client, counter } = countingClient();
+      const store = new DynamoTaskStore(client, tableName);
+      const input = delivery();
+
+      await store.acquire(input);
+      await store.complete({ ...input, result: 'ok' });
+
+      expect(store.requests).toBe(2);
+      expect(counter.sent).toBe(2);
+    });
+
+    it('lets exactly one of 10 concurrent deliveries take the lock', async () => {
+      const input = delivery();
+
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => newStore().acquire({ ...input, attempt: i + 1 })),
+      );
+
+      const acquired = outcomes.filter((o) => o.status === 'fulfilled');
+      const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []));
+      expect(acquired).toHaveLength(1);
+      expect(refused).toHaveLength(9);
+      for (const reason of refused) {
+        expect(reason).toBeInstanceOf(IdempotencyInProgressError);
+        expect(reason).toMatchObject({ key: input.key, lockExpiresAt: input.lockExpiresAtMs });
+      }
+    });
+
+    it('lets another delivery take over once the lock of a crashed holder has expired', async () => {
+      const store = newStore();
+      const crashed = delivery();
+      await store.acquire(crashed);
+
+      const tooEarly = await store
+        .acquire({ ...crashed, attempt: 2, nowMs: crashed.lockExpiresAtMs - 1 })
+        .catch((error: unknown) => error);
+      const takeover = await store.acquire({
+        ...crashed,
+        attempt: 3,
+        nowMs: crashed.lockExpiresAtMs + 1,
+        lockExpiresAtMs: crashed.lockExpiresAtMs + 60_000,
+      });
+
+      expect(tooEarly).toBeInstanceOf(IdempotencyInProgressError);
+      expect(takeover).toEqual({ outcome: 'acquired' });
+      expect(await store.get(crashed.key)).toMatchObject({ status: 'running', attempts: 3 });
+    });
+
+    it('takes over a lock that was already in the past', async () => {
+      const store = newStore();
+      const crashed = delivery({ lockExpiresAtMs: Date.now() - 1 });
+      await store.acquire(crashed);
+
+      await expect(store.acquire({ ...crashed, attempt: 2, nowMs: Date.now() })).resolves.toEqual({
+        outcome: 'acquired',
+      });
+    });
+
+    it('rejects a key reused with a different payload, running or completed', async () => {
+      const store = newStore();
+      const input = delivery();
+      const other = { ...input, payloadHash: payloadHash({ to: 'someone-else@example.com' }) };
+      await store.acquire(input);
+
+      await expect(store.acquire(other)).rejects.toBeInstanceOf(IdempotencyConflictError);
+      await store.complete({ ...input, result: null });
+      await expect(store.acquire(other)).rejects.toBeInstanceOf(IdempotencyConflictError);
+    });
+
+    it('allows a retry after a recorded failure, releasing the lock and counting the attempt', async () => {
+      const store = newStore();
+      const input = delivery();
+      await store.acquire(input);
+
+      const failed = await store.recordFailure({ ...input, error: 'SMTP timeout', status: 'retrying' });
+      const afterFailure = await store.get(input.key);
+      const retry = await store.acquire({ ...input, attempt: 2, nowMs: Date.now() });
+
+      expect(failed).toEqual({ written: true });
+      expect(afterFailure).toMatchObject({ status: 'retrying', attempts: 1, lastError: 'SMTP timeout' });
+      expect(afterFailure?.lockExpiresAt).toBeUndefined();
+      expect(retry).toEqual({ outcome: 'acquired' });
+      expect(await store.get(input.key)).toMatchObject({ status: 'running', attempts: 2 });
+    });
+
+    it('allows a dead task to run again (a DLQ replay)', async () => {
+      const store = newStore();
+      const input = delivery();
+      await store.acquire(input);
+      await store.recordFailure({ ...input, attempt: 5, error: 'gave up', status: 'dead' });
+
+      await expect(store.acquire({ ...input, attempt: 1 })).resolves.toEqual({ outcome: 'acquired' });
+    });
+
+    it('treats a completed record whose TTL has passed as absent', async () => {
+      const store = newStore();
+      const input = delivery({ ttlSeconds: 60 });
+      await store.acquire(input);
+      await store.complete({ ...input, result: 'old' });
+
+      const later = input.nowMs + 120_000;
+      const again = await store.acquire({
+        ...input,
+        payloadHash: payloadHash('another payload'),
+        nowMs: later,
+        lockExpiresAtMs: later + 60_000,
+      });
+
+      expect(again).toEqual({ outcome: 'acquired' });
+      expect((await store.get(input.key))?.result).toBeUndefined();
+    });
+
+    it('replaces a result larger than the cap with a marker', async () => {
+      const store = newStore();
+      const input = delivery();
+      const big = 'x'.repeat(MAX_RESULT_BYTES + 100);
+
+      await store.complete({ ...input, result: big });
+
+      expect((await store.get(input.key))?.result).toEqual({
+        truncated: true,
+        bytes: MAX_RESULT_BYTES + 102,
+      });
+    });
+  });
+
+  describe('once mode', () => {
+    it('writes the completion once and reports the record on a second run', async () => {
+      const store = newStore();
+      const input = { ...delivery(), result: { n: 1 } };
+
+      const first = await store.markCompletedOnce(input);
+      const second = await store.markCompletedOnce({ ...input, attempt: 2, result: { n: 2 } });
+
+      expect(first).toEqual({ written: true });
+      expect(second).toMatchObject({ written: false, record: { status: 'succeeded', result: { n: 1 } } });
+      expect(store.requests).toBe(2);
+    });
+
+    it('sends one BatchGetItem for a whole batch, then one write per record', async () => {
+      const { client, counter } = countingClient();
+      const store = new DynamoTaskStore(client, tableName);
+      const batch = Array.from({ length: 10 }, () => delivery());
+
+      const completed = await store.findCompleted(batch.map((d) => d.key));
+      await Promise.all(batch.map((d) => store.markCompletedOnce({ ...d, result: true })));
+
+      expect(completed.size).toBe(0);
+      expect(store.requests).toBe(1 + batch.length);
+      expect(counter.sent).toBe(1 + batch.length);
+    });
+
+    it('finds the completed records among more than 100 keys, in one request per 100', async () => {
+      const store = newStore();
+      const done = Array.from({ length: 120 }, () => delivery());
+      const failing = Array.from({ length: 20 }, () => delivery());
+      await Promise.all(done.map((d) => store.markCompletedOnce({ ...d, result: d.key })));
+      await Promise.all(failing.map((d) => store.recordFailure({ ...d, error: 'no', status: 'retrying' })));
+      const unknown = Array.from({ length: 10 }, () => `never-${randomUUID()}`);
+      const keys = [...done, ...failing].map((d) => d.key).concat(unknown);
+      const before = store.requests;
+
+      const found = await store.findCompleted([...keys, done[0]?.key ?? '']);
+
+      expect(store.requests - before).toBe(2);
+      expect([...found.keys()].sort()).toEqual(done.map((d) => d.key).sort());
+      expect(found.get(done[5]?.key ?? '')).toMatchObject({ status: 'succeeded', result: done[5]?.key });
+    });
+
+    it('leaves a completed record alone when a duplicate run fails afterwards', async () => {
+      const store = newStore();
+      const input = delivery();
+      await store.markCompletedOnce({ ...input, result: 'first' });
+
+      const failed = await store.recordFailure({
+        ...input,
+        attempt: 2,
+        error: 'dup failed',
+        status: 'retrying',
+      });
+
+      expect(failed).toMatchObject({ written: false, record: { status: 'succeeded' } });
+      expect(await store.get(input.key)).toMatchObject({ status: 'succeeded', result: 'first' });
+    });
+  });
+
+  describe('getTaskState', () => {
+    it('reports an unknown task', async () => {
+      const id = `missing-${randomUUID()}`;
+
+      expect(await getTaskState({ client: dynamoClient(), tableName }, id)).toEqual({
+        id,
+        status: 'unknown',
+      });
+    });
+
+    it('reports a known task by id', async () => {
+      const store = newStore();
+      const input = delivery();
+      await store.recordFailure({ ...input, attempt: 3, error: 'bounced', status: 'dead' });
+
+      const state = await getTaskState(store, input.taskId);
+
+      expect(state).toEqual({
+        id: input.taskId,
+        task: 'send-email',
+        status: 'dead',
+        attempts: 3,
+        result: undefined,
+        error: 'bounced',
+        updatedAt: new Date(input.nowMs).toISOString(),
+      });
+    });
+  });
+});

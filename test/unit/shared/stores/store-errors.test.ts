@@ -1,0 +1,136 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import {
+  IdempotencyConflictError,
+  IdempotencyInProgressError,
+  StoreError,
+} from '../../../../shared/errors.js';
+import { DynamoRateLimiter } from '../../../../shared/stores/rate-limiter.js';
+import { type AcquireInput, DynamoTaskStore } from '../../../../shared/stores/task-store.js';
+
+/** A document client whose every request rejects with `error`; no network is touched. */
+function failingClient(error: Error): DynamoDBDocumentClient {
+  const base = new DynamoDBClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+  });
+  const client = DynamoDBDocumentClient.from(base);
+  client.send = (() => Promise.reject(error)) as typeof client.send;
+  return client;
+}
+
+function sdkError(name: string, fields: Record<string, unknown> = {}): Error {
+  return Object.assign(new Error(`${name} from the fake client`), { name, ...fields });
+}
+
+const nowMs = 1_700_000_000_000;
+const input: AcquireInput = {
+  key: 'order-42',
+  taskId: 'order-42',
+  task: 'send-email',
+  payloadHash: 'hash-a',
+  attempt: 1,
+  lockExpiresAtMs: nowMs + 60_000,
+  ttlSeconds: 3_600,
+  nowMs,
+};
+
+/** The ALL_OLD item a failed condition carries, in wire format. */
+function oldItem(fields: { status: string; payloadHash: string; lockExpiresAt?: number }) {
+  return {
+    pk: { S: 'task#order-42' },
+    sk: { S: 'task' },
+    taskId: { S: 'order-42' },
+    task: { S: 'send-email' },
+    status: { S: fields.status },
+    attempts: { N: '1' },
+    payloadHash: { S: fields.payloadHash },
+    createdAt: { S: '2023-11-14T22:13:20.000Z' },
+    updatedAt: { S: '2023-11-14T22:13:20.000Z' },
+    expiresAt: { N: String(nowMs / 1_000 + 3_600) },
+    ...(fields.lockExpiresAt === undefined ? {} : { lockExpiresAt: { N: String(fields.lockExpiresAt) } }),
+    ...(fields.status === 'succeeded' ? { result: { S: '{"sent":true}' } } : {}),
+  };
+}
+
+describe('DynamoTaskStore error translation', () => {
+  it('rethrows an SDK failure as a StoreError naming the operation, with the SDK error as cause', async () => {
+    const cause = sdkError('ProvisionedThroughputExceededException');
+    const store = new DynamoTaskStore(failingClient(cause), 'tierq');
+
+    const error = await store.acquire(input).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ operation: 'task.acquire', cause });
+    expect(store.requests).toBe(1);
+  });
+
+  it('translates every method, reads included', async () => {
+    const store = new DynamoTaskStore(failingClient(sdkError('InternalServerError')), 'tierq');
+
+    await expect(store.get('k')).rejects.toMatchObject({ name: 'StoreError', operation: 'task.get' });
+    await expect(store.findCompleted(['k'])).rejects.toMatchObject({ operation: 'task.findCompleted' });
+    await expect(store.complete({ ...input, result: 1 })).rejects.toMatchObject({
+      operation: 'task.complete',
+    });
+  });
+
+  it('turns a failed condition on a completed record into a completed outcome', async () => {
+    const cause = sdkError('ConditionalCheckFailedException', {
+      Item: oldItem({ status: 'succeeded', payloadHash: 'hash-a' }),
+    });
+    const store = new DynamoTaskStore(failingClient(cause), 'tierq');
+
+    const acquired = await store.acquire(input);
+
+    expect(acquired).toMatchObject({ outcome: 'completed', record: { result: { sent: true } } });
+  });
+
+  it('reports a different payload hash as a conflict, even on a completed record', async () => {
+    const cause = sdkError('ConditionalCheckFailedException', {
+      Item: oldItem({ status: 'succeeded', payloadHash: 'hash-b' }),
+    });
+    const store = new DynamoTaskStore(failingClient(cause), 'tierq');
+
+    await expect(store.acquire(input)).rejects.toBeInstanceOf(IdempotencyConflictError);
+  });
+
+  it('reports a live lock as in progress, with its expiry', async () => {
+    const lockExpiresAt = nowMs + 30_000;
+    const cause = sdkError('ConditionalCheckFailedException', {
+      Item: oldItem({ status: 'running', payloadHash: 'hash-a', lockExpiresAt }),
+    });
+    const store = new DynamoTaskStore(failingClient(cause), 'tierq');
+
+    const error = await store.acquire(input).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(IdempotencyInProgressError);
+    expect(error).toMatchObject({ key: 'order-42', lockExpiresAt });
+  });
+});
+
+describe('DynamoRateLimiter error translation', () => {
+  it('rethrows an SDK failure as a StoreError with the SDK error as cause', async () => {
+    const cause = sdkError('ThrottlingException');
+    const limiter = new DynamoRateLimiter(failingClient(cause), 'tierq');
+
+    const error = await limiter.acquire('call-api', { perSecond: 1, burst: 5 }, 2).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ operation: 'rate-limit.acquire', cause });
+  });
+
+  it('gives up with a StoreError after 8 writes that all lose the race', async () => {
+    const current = { pk: { S: 'ratelimit#call-api' }, tokens: { N: '5' }, updatedAtMs: { N: '0' } };
+    const cause = sdkError('ConditionalCheckFailedException', { Item: { ...current, version: { N: '9' } } });
+    const limiter = new DynamoRateLimiter(failingClient(cause), 'tierq');
+
+    const error = await limiter
+      .acquire('call-api', { perSecond: 1, burst: 5 }, 1, 1_000)
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(StoreError);
+    expect(limiter.requests).toBe(8);
+  });
+});

@@ -3,13 +3,14 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { buildApp } from 'fauxqs';
 
 export const LOCAL_REGION = 'us-east-1';
 
 /** Emulators are not authenticated, but the SDK refuses to sign a request without credentials. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 const READY_TIMEOUT_MS = 20_000;
 const READY_POLL_MS = 20;
@@ -88,12 +89,15 @@ interface RunningEmulator {
 
 /**
  * `startFauxqs()` always binds 0.0.0.0, so the server is built with its public `buildApp()` and
- * bound to loopback here. Without a `host` option fauxqs builds queue URLs from the request's
- * Host header, so they point at the endpoint the client used.
+ * bound to loopback here.
  */
 async function startSqs(host: string, port: number, progress: (step: string) => void) {
   progress('Starting SQS emulator (fauxqs)');
-  const app = buildApp({ logger: false, defaultRegion: LOCAL_REGION });
+  const app = buildApp({
+    logger: false,
+    defaultRegion: LOCAL_REGION,
+    stores: await storesWithEndpointQueueUrls(),
+  });
   await app.listen({ port, host });
   const address = app.server.address();
   if (address === null || typeof address === 'string') {
@@ -103,6 +107,30 @@ async function startSqs(host: string, port: number, progress: (step: string) => 
   const endpoint = `http://${urlHost(host)}:${address.port}`;
   progress(`SQS emulator ready at ${endpoint}`);
   return { endpoint, stop: () => app.close() } satisfies RunningEmulator;
+}
+
+type FauxqsStores = NonNullable<NonNullable<Parameters<typeof buildApp>[0]>['stores']>;
+
+/**
+ * fauxqs 1.9 builds queue URLs as `http://sqs.<region>.localhost:<port>/…` by default. An SDK
+ * client configured only through `AWS_ENDPOINT_URL_SQS` (as Lambda code is) then sends to the
+ * QueueUrl's host, which does not resolve on most machines. An SQS store with an empty `host`
+ * builds URLs from the request's Host header instead, so they name the endpoint itself, as on
+ * AWS. The store class is not exported, hence the file lookup; `buildApp` creates the other
+ * stores itself when they are missing.
+ */
+async function storesWithEndpointQueueUrls(): Promise<FauxqsStores> {
+  const searchPaths = createRequire(import.meta.url).resolve.paths('fauxqs') ?? [];
+  const file = searchPaths
+    .map((dir) => join(dir, 'fauxqs', 'dist', 'sqs', 'sqsStore.js'))
+    .find((candidate) => existsSync(candidate));
+  if (file === undefined) throw new Error('fauxqs/dist/sqs/sqsStore.js not found; is fauxqs 1.9 installed?');
+  const { SqsStore } = (await import(pathToFileURL(file).href)) as {
+    SqsStore: new () => FauxqsStores['sqsStore'] & { host: string };
+  };
+  const sqsStore = new SqsStore();
+  sqsStore.host = '';
+  return { sqsStore } as FauxqsStores;
 }
 
 async function startDynamoDb(
@@ -124,7 +152,9 @@ async function startDynamoDb(
     '-port',
     String(port),
   ]);
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a Ctrl-C in the terminal must not kill DynamoDB before the runner has
+  // drained its invocations. It still dies with this process (pdeathsig, 'exit' handler).
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const java = watchChild(child);
   const endpoint = `http://${urlHost(host)}:${port}`;
   try {

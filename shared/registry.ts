@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 
 /** How duplicate deliveries and duplicate enqueues of one task are handled. */
@@ -29,6 +30,8 @@ export interface TaskContext {
   readonly tier: string;
   /** Aborted when the task's timeout or the Lambda deadline is reached. */
   readonly signal: AbortSignal;
+  /** A Powertools logger whose every line carries this task's id and name. */
+  readonly logger: Logger;
 }
 
 /** A task's definition: its name, payload schema, handler and policies. */

@@ -20,6 +20,7 @@ async function runOne(state: RecordState, context: Context): Promise<void> {
         attempt: state.attempt,
         tier: state.tier ?? 'unknown',
         signal,
+        logger: logger.createChild({ persistentKeys: { taskId: envelope.id, task: task.name } }),
       }),
     );
     state.outcome = Outcome.succeeded;

@@ -1,6 +1,7 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
-import type { RecordState } from './batch.js';
+import { Outcome, type RecordState } from './batch.js';
 import { InvalidMessageCode } from './errors.js';
+import type { Send } from './sqs-dispatch.js';
 
 /** Why a message was dead-lettered: the `tierq-reason` attribute. */
 export const DeadLetterReason = {
@@ -69,4 +70,22 @@ export function deadLetterAttributes(letter: DeadLetter, now: Date): Record<stri
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
+}
+
+/**
+ * The send that dead-letters a record: its original body, byte for byte, to the DLQ with the
+ * tierq-* attributes. The record is acknowledged only once this send is stored.
+ *
+ * @example
+ * await sendForRecords(sqs, [deadLetterSend({ state, reason: 'max-attempts', error, attempts: 5 }, dlqUrl, new Date())]);
+ */
+export function deadLetterSend(letter: DeadLetter, deadLetterQueueUrl: string, now: Date): Send {
+  return {
+    state: letter.state,
+    queueUrl: deadLetterQueueUrl,
+    body: letter.state.record.body,
+    attributes: deadLetterAttributes(letter, now),
+    outcome: Outcome.deadLettered,
+    reason: `${letter.reason}: ${letter.error}`,
+  };
 }

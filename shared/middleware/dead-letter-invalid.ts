@@ -1,5 +1,5 @@
 import type { RecordState } from '../batch.js';
-import { DeadLetterReason, deadLetterAttributes } from '../dead-letter.js';
+import { DeadLetterReason, deadLetterSend } from '../dead-letter.js';
 import type { InvalidMessageError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { ConsumerRuntime } from '../runtime.js';
@@ -25,17 +25,13 @@ export function deadLetterInvalid(runtime: Pick<ConsumerRuntime, 'sqs' | 'config
     }
     await sendForRecords(
       runtime.sqs,
-      invalid.map(({ state, error }) => ({
-        state,
-        queueUrl: runtime.config.deadLetterQueueUrl,
-        body: state.record.body,
-        attributes: deadLetterAttributes(
+      invalid.map(({ state, error }) =>
+        deadLetterSend(
           { state, reason: error.code ?? DeadLetterReason.InvalidEnvelope, error: error.reason, attempts: 0 },
+          runtime.config.deadLetterQueueUrl,
           now,
         ),
-        outcome: 'dead-lettered' as const,
-        reason: error.reason,
-      })),
+      ),
     );
   };
 }

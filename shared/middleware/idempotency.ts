@@ -2,7 +2,7 @@ import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { batchOf, fail, Outcome, pending, type RecordState } from '../batch.js';
 import { effectiveIdempotencyKey } from '../contract.js';
-import { DeadLetterReason, deadLetterAttributes, describeError } from '../dead-letter.js';
+import { DeadLetterReason, deadLetterSend, describeError } from '../dead-letter.js';
 import { deferral } from '../defer.js';
 import { IdempotencyConflictError, IdempotencyInProgressError } from '../errors.js';
 import { logger } from '../logger.js';
@@ -90,22 +90,18 @@ export function idempotency(
           } else if (error instanceof IdempotencyConflictError) {
             claims.delete(state); // the existing record belongs to the other payload: leave it alone
             const reason = `idempotency key "${claim.key}" was already used with a different payload`;
-            sends.push({
-              state,
-              queueUrl: runtime.config.deadLetterQueueUrl,
-              body: state.record.body,
-              attributes: deadLetterAttributes(
+            sends.push(
+              deadLetterSend(
                 {
                   state,
                   reason: DeadLetterReason.IdempotencyConflict,
                   error: reason,
                   attempts: state.attempt - 1,
                 },
+                runtime.config.deadLetterQueueUrl,
                 new Date(runtime.now()),
               ),
-              outcome: Outcome.deadLettered,
-              reason,
-            });
+            );
           } else {
             fail(state, 'task store unavailable', error);
           }

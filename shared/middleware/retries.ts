@@ -7,7 +7,7 @@ import {
   visibilityTimeoutSeconds,
 } from '../backoff.js';
 import { batchOf, Outcome, type RecordState } from '../batch.js';
-import { DeadLetterReason, deadLetterAttributes, describeError } from '../dead-letter.js';
+import { DeadLetterReason, deadLetterSend, describeError } from '../dead-letter.js';
 import { PermanentTaskError } from '../errors.js';
 import type { ConsumerRuntime } from '../runtime.js';
 import { tierQueueUrl } from '../runtime.js';
@@ -54,17 +54,13 @@ export function retries(
     for (const state of failed) {
       const reason = deadLetterReason(state, runtime.config.maxReceiveCount);
       if (reason) {
-        deadLetters.push({
-          state,
-          queueUrl: runtime.config.deadLetterQueueUrl,
-          body: state.record.body,
-          attributes: deadLetterAttributes(
+        deadLetters.push(
+          deadLetterSend(
             { state, reason, error: describeError(state.error), attempts: state.attempt },
+            runtime.config.deadLetterQueueUrl,
             now,
           ),
-          outcome: Outcome.deadLettered,
-          reason: `${reason}: ${describeError(state.error)}`,
-        });
+        );
         continue;
       }
       const queueUrl = tierQueueUrl(runtime, state.tier);

@@ -16,6 +16,14 @@ type Fn = middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context>;
 /** How long task records (and so idempotency) last by default: a day, like Cloud Tasks' dedup window. */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
+/**
+ * How long a duplicate of an in-progress task waits before it looks again: until the lock
+ * expires, but no more than 5 s, since the running copy usually finishes long before.
+ */
+export function inProgressRecheckMs(lockRemainingMs: number): number {
+  return Math.min(5_000, Math.max(1_000, lockRemainingMs));
+}
+
 interface Claim {
   readonly key: string;
   readonly hash: string;
@@ -28,7 +36,7 @@ interface Claim {
  * - `lock` (default): before running, one conditional write takes an in-progress lock that
  *   expires with the Lambda's remaining time (a crashed run never blocks forever). A duplicate
  *   of a completed task is acknowledged with the stored result; a duplicate of one in progress
- *   is deferred until the lock expires; the same key with another payload goes to the DLQ.
+ *   is deferred and rechecked every few seconds until it completes or its lock expires; the same key with another payload goes to the DLQ.
  *   After success, one write stores the result. Two requests per successful task.
  * - `once`: one BatchGetItem per batch finds completed keys; after success one conditional write
  *   marks completion. A concurrent duplicate may run (the task said it tolerates that).
@@ -81,7 +89,7 @@ export function idempotency(
             const send = deferral(
               state,
               runtime.config.tiers,
-              Math.max(1_000, error.lockExpiresAt - runtime.now()),
+              inProgressRecheckMs(error.lockExpiresAt - runtime.now()),
               'a duplicate of this task is in progress',
               runtime.maxHopSeconds,
             );

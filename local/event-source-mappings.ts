@@ -1,0 +1,71 @@
+import type { StackAssembly } from './assembly.js';
+import type { SqsEventSourceMapping } from './event-source-runner.js';
+import type { LocalResource, Resolve } from './intrinsics.js';
+import type { LocalFunction } from './lambda-runtime.js';
+
+/** Pollers per mapping when the template sets no `MaximumConcurrency` (AWS would allow 1,000). */
+export const DEFAULT_LOCAL_CONCURRENCY = 5;
+
+/** Mappings the runner cannot run, with the reason, to be listed at start. */
+export interface SkippedMapping {
+  readonly logicalId: string;
+  readonly reason: string;
+}
+
+/**
+ * Reads every `AWS::Lambda::EventSourceMapping` of the template whose source is a local SQS
+ * queue and whose function is loaded.
+ *
+ * @example
+ * const { mappings, skipped } = readEventSourceMappings(stack, local.resolve, local.resources, functions);
+ */
+export function readEventSourceMappings(
+  stack: StackAssembly,
+  resolve: Resolve,
+  resources: ReadonlyMap<string, LocalResource>,
+  functions: ReadonlyMap<string, LocalFunction>,
+): { mappings: SqsEventSourceMapping[]; skipped: SkippedMapping[] } {
+  const mappings: SqsEventSourceMapping[] = [];
+  const skipped: SkippedMapping[] = [];
+  const queues = [...resources.values()].filter((r) => r.type === 'AWS::SQS::Queue');
+  for (const [logicalId, resource] of Object.entries(stack.template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::EventSourceMapping') continue;
+    const props = resource.Properties ?? {};
+    if (props.Enabled === false || props.Enabled === 'false') {
+      skipped.push({ logicalId, reason: 'disabled in the template' });
+      continue;
+    }
+    const sourceArn = String(resolve(props.EventSourceArn, `${logicalId} EventSourceArn`));
+    const queue = queues.find((q) => q.attributes.Arn === sourceArn);
+    if (queue === undefined) {
+      skipped.push({ logicalId, reason: `its source ${sourceArn} is not a local SQS queue` });
+      continue;
+    }
+    const functionName = String(resolve(props.FunctionName, `${logicalId} FunctionName`));
+    const fn = [...functions.values()].find(
+      (f) => f.definition.name === functionName || f.definition.arn === functionName,
+    );
+    if (fn === undefined) {
+      skipped.push({ logicalId, reason: `its function ${functionName} is not loaded` });
+      continue;
+    }
+    if (props.FilterCriteria !== undefined) {
+      // Running it unfiltered would invoke the function with records AWS would never send it.
+      skipped.push({ logicalId, reason: 'FilterCriteria are not supported locally' });
+      continue;
+    }
+    const scaling = props.ScalingConfig as { MaximumConcurrency?: unknown } | undefined;
+    const responseTypes = (props.FunctionResponseTypes as unknown[] | undefined) ?? [];
+    mappings.push({
+      logicalId,
+      queueUrl: queue.ref,
+      queueArn: sourceArn,
+      batchSize: Number(props.BatchSize ?? 10),
+      maxBatchingWindowSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
+      maximumConcurrency: Number(scaling?.MaximumConcurrency ?? DEFAULT_LOCAL_CONCURRENCY),
+      reportBatchItemFailures: responseTypes.includes('ReportBatchItemFailures'),
+      fn,
+    });
+  }
+  return { mappings, skipped };
+}

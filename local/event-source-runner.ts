@@ -1,0 +1,234 @@
+import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { localClientConfig } from './emulators.js';
+import type { LocalFunction } from './lambda-runtime.js';
+import { batchVerdict, toSqsRecord } from './sqs-event.js';
+
+/** One `AWS::Lambda::EventSourceMapping` on an SQS queue, resolved to local values. */
+export interface SqsEventSourceMapping {
+  readonly logicalId: string;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  /** `ScalingConfig.MaximumConcurrency`: concurrent pollers, each invoking one batch at a time. */
+  readonly maximumConcurrency: number;
+  readonly reportBatchItemFailures: boolean;
+  readonly fn: LocalFunction;
+}
+
+/** Counters of one mapping, for the live view and tests. */
+export interface MappingStats {
+  readonly logicalId: string;
+  readonly queueUrl: string;
+  pollers: number;
+  batches: number;
+  records: number;
+  /** Records deleted after an invocation that did not report them failed. */
+  succeeded: number;
+  /** Records left on the queue for redelivery: reported, or in a batch that failed whole. */
+  failed: number;
+  /** Invocations that threw (whole batch failed). */
+  errors: number;
+  /** Invocations that ran past the function's timeout (whole batch failed). */
+  timeouts: number;
+  /** Responses Lambda would reject, e.g. an unknown itemIdentifier (whole batch failed). */
+  malformed: number;
+  /** Records inside an invocation right now. */
+  inFlight: number;
+}
+
+/** Options for {@link startEventSources}. */
+export interface EventSourceRunnerOptions {
+  readonly mappings: readonly SqsEventSourceMapping[];
+  readonly region: string;
+  readonly sqsEndpoint: string;
+  /**
+   * Test-only: a `VisibilityTimeout` for every receive, so failed records come back in seconds
+   * instead of the template's minutes. Not what Lambda does; never use it to judge behaviour.
+   */
+  readonly visibilityTimeoutOverride?: number;
+  /** Called with one line per notable event (invocation errors, timeouts, SQS errors). */
+  readonly log?: (line: string) => void;
+}
+
+/** Running event source mappings. */
+export interface EventSourceRunner {
+  stats(): readonly MappingStats[];
+  /**
+   * Stops polling at once and waits up to `graceMs` for running invocations; records of
+   * invocations still running afterwards are left on their queue, never deleted.
+   */
+  stop(graceMs: number): Promise<{ drained: boolean }>;
+}
+
+const MAX_RECEIVE = 10;
+const MAX_WAIT_SECONDS = 20;
+const RETRY_AFTER_ERROR_MS = 1_000;
+
+/**
+ * Polls each mapping's queue the way Lambda's SQS event source does: `MaximumConcurrency`
+ * pollers long-polling in parallel, batches gathered up to `BatchSize` or the batching window,
+ * records deleted after the invocation unless reported in `batchItemFailures`, nothing deleted
+ * when the invocation throws, times out or answers malformed.
+ *
+ * @example
+ * const runner = startEventSources({ mappings, region, sqsEndpoint });
+ * // later
+ * await runner.stop(30_000);
+ */
+export function startEventSources(options: EventSourceRunnerOptions): EventSourceRunner {
+  const sqs = new SQSClient({ ...localClientConfig(options.sqsEndpoint), region: options.region });
+  const log = options.log ?? (() => {});
+  const controller = new AbortController();
+  // Every poller's in-flight receive listens on this one signal; hundreds are expected, not a leak.
+  setMaxListeners(0, controller.signal);
+  const stats = options.mappings.map(
+    (m): MappingStats => ({
+      logicalId: m.logicalId,
+      queueUrl: m.queueUrl,
+      pollers: m.maximumConcurrency,
+      batches: 0,
+      records: 0,
+      succeeded: 0,
+      failed: 0,
+      errors: 0,
+      timeouts: 0,
+      malformed: 0,
+      inFlight: 0,
+    }),
+  );
+
+  const gather = async (m: SqsEventSourceMapping): Promise<Message[]> => {
+    const windowMs = m.maxBatchingWindowSeconds * 1000;
+    const gathering = windowMs > 0 || m.batchSize > MAX_RECEIVE;
+    const messages: Message[] = [];
+    let windowEnd: number | undefined;
+    for (;;) {
+      const remainingMs = windowEnd === undefined ? MAX_WAIT_SECONDS * 1000 : windowEnd - Date.now();
+      if (remainingMs <= 0) break;
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: m.queueUrl,
+          MaxNumberOfMessages: Math.min(MAX_RECEIVE, m.batchSize - messages.length),
+          // Whole seconds only: the window may overrun by under a second, as it may on AWS.
+          WaitTimeSeconds:
+            windowMs > 0 || messages.length === 0
+              ? Math.min(MAX_WAIT_SECONDS, Math.ceil(remainingMs / 1000))
+              : 0,
+          AttributeNames: ['All'],
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+          VisibilityTimeout: options.visibilityTimeoutOverride,
+        }),
+        { abortSignal: controller.signal },
+      );
+      messages.push(...Messages);
+      if (messages.length === 0 || !gathering || messages.length >= m.batchSize) break;
+      // Without a window a batch above 10 takes what is there now.
+      if (windowMs === 0 && Messages.length === 0) break;
+      windowEnd ??= Date.now() + windowMs;
+    }
+    return messages;
+  };
+
+  const deleteRecords = async (m: SqsEventSourceMapping, messages: Message[]): Promise<number> => {
+    let deleted = 0;
+    for (let i = 0; i < messages.length; i += MAX_RECEIVE) {
+      const chunk = messages.slice(i, i + MAX_RECEIVE);
+      const { Failed = [] } = await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: m.queueUrl,
+          Entries: chunk.map((msg, j) => ({ Id: String(j), ReceiptHandle: msg.ReceiptHandle })),
+        }),
+      );
+      for (const f of Failed)
+        log(`${m.logicalId}: DeleteMessageBatch failed for a record: ${f.Code} ${f.Message ?? ''}`);
+      deleted += chunk.length - Failed.length;
+    }
+    return deleted;
+  };
+
+  const invoke = async (m: SqsEventSourceMapping, s: MappingStats, messages: Message[]): Promise<void> => {
+    const ids = new Set(messages.map((msg) => msg.MessageId ?? ''));
+    s.batches += 1;
+    s.records += messages.length;
+    s.inFlight += messages.length;
+    let failed: ReadonlySet<string> = ids;
+    try {
+      const result = await m.fn.invoke({
+        Records: messages.map((msg) => toSqsRecord(msg, m.queueArn, options.region)),
+      });
+      const what = `${m.fn.definition.logicalId} on ${m.logicalId}: batch of ${messages.length}`;
+      if (result.status === 'timeout') {
+        s.timeouts += 1;
+        log(`${what} timed out after ${m.fn.definition.timeoutSeconds} s; every record will be retried`);
+      } else if (result.status === 'error') {
+        s.errors += 1;
+        log(`${what} failed: ${describeError(result.error)}; every record will be retried`);
+      } else {
+        const verdict = batchVerdict(result.response, ids, m.reportBatchItemFailures);
+        if (verdict.kind === 'malformed') {
+          s.malformed += 1;
+          log(`${what}: Lambda would reject the response (${verdict.reason}); every record will be retried`);
+        } else {
+          failed = verdict.failed;
+        }
+      }
+    } finally {
+      s.inFlight -= messages.length;
+    }
+    s.failed += failed.size;
+    s.succeeded += await deleteRecords(
+      m,
+      messages.filter((msg) => !failed.has(msg.MessageId ?? '')),
+    );
+  };
+
+  const poller = async (m: SqsEventSourceMapping, s: MappingStats): Promise<void> => {
+    while (!controller.signal.aborted) {
+      try {
+        const messages = await gather(m);
+        // Received during shutdown: left alone, they reappear after their visibility timeout.
+        if (messages.length === 0 || controller.signal.aborted) continue;
+        await invoke(m, s, messages);
+      } catch (error) {
+        if (controller.signal.aborted) return;
+        log(`${m.logicalId}: ${describeError(error)}; polling again in ${RETRY_AFTER_ERROR_MS / 1000} s`);
+        await sleep(RETRY_AFTER_ERROR_MS, undefined, { signal: controller.signal }).catch(() => {});
+      }
+    }
+  };
+
+  const running = options.mappings.flatMap((m, i) =>
+    Array.from({ length: m.maximumConcurrency }, () => poller(m, stats[i] as MappingStats)),
+  );
+
+  let stopping: Promise<{ drained: boolean }> | undefined;
+  return {
+    stats: () => stats,
+    stop(graceMs) {
+      stopping ??= (async () => {
+        controller.abort();
+        const drained = await Promise.race([
+          Promise.all(running).then(() => true),
+          sleep(graceMs, undefined, { ref: false }).then(() => false),
+        ]);
+        sqs.destroy();
+        return { drained };
+      })();
+      return stopping;
+    },
+  };
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

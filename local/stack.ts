@@ -1,0 +1,228 @@
+import { rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { type AlarmState, readQueueDepthAlarms, startAlarmEvaluation } from './alarms.js';
+import { readAssembly, synthesize } from './assembly.js';
+import { startDemo } from './demo.js';
+import { type Emulators, startEmulators } from './emulators.js';
+import { readEventSourceMappings } from './event-source-mappings.js';
+import { type MappingStats, startEventSources } from './event-source-runner.js';
+import { functionResource, readFunctionDefinition } from './function-definition.js';
+import { type LocalFunction, loadFunction } from './lambda-runtime.js';
+import { PROVISIONED_TYPES, provision } from './provision.js';
+import { type LocalStackInfo, resolveOutputs, stackInfo, writeJsonAtomically } from './stack-info.js';
+
+export type { LocalStackInfo } from './stack-info.js';
+
+/** Options for {@link startLocalStack}. */
+export interface LocalStackOptions {
+  /** Send a demo workload to every tier. Default false. */
+  readonly demo?: boolean;
+  /** Use this existing cloud assembly (e.g. `cdk.out`) instead of synthesizing. */
+  readonly assemblyDir?: string;
+  /** Where to synthesize. Default `.tierq/cdk.out`, beside (not in) the `cdk.out` of `cdk deploy`. */
+  readonly outputDir?: string;
+  /** CDK context for synth, e.g. `{ stage: 'prod' }`. */
+  readonly context?: Readonly<Record<string, string>>;
+  /** Needed only when the assembly holds several stacks. */
+  readonly stackName?: string;
+  /** Run against emulators that are already up (tests, LocalStack); they are left running. */
+  readonly emulators?: Pick<Emulators, 'region' | 'endpoints'>;
+  /** Physical names are `<namePrefix>-<LogicalId>`. Default: the stack name. */
+  readonly namePrefix?: string;
+  /** Where to write the connection file, or false for none. Default `.tierq/local.json`. */
+  readonly stateFile?: string | false;
+  /** Test-only, see {@link EventSourceRunnerOptions.visibilityTimeoutOverride}. */
+  readonly visibilityTimeoutOverride?: number;
+  /** Default Powertools log level of the functions. Default `WARN`. */
+  readonly logLevel?: string;
+  /** One line per start-up step, and later per notable event (failed invocation, alarm). */
+  readonly onProgress?: (line: string) => void;
+}
+
+/** A running local stack. */
+export interface LocalStack extends LocalStackInfo {
+  readonly stackName: string;
+  readonly tiers: readonly string[];
+  /** Outputs the runner could compute (those naming SNS, IAM, … resources are left out). */
+  readonly outputs: Readonly<Record<string, string>>;
+  /** Resource types and alarms in the template that do not run locally. */
+  readonly notRun: readonly string[];
+  stats(): readonly MappingStats[];
+  alarmStates(): Readonly<Record<string, AlarmState>>;
+  /** Stops polling, lets running invocations finish (bounded by their timeout), stops everything. */
+  stop(): Promise<void>;
+}
+
+/** Types that are modelled by something else locally, so they are not listed as "not run". */
+const EMULATED_TYPES = new Set<string>([
+  ...PROVISIONED_TYPES,
+  'AWS::Lambda::Function',
+  'AWS::Lambda::EventSourceMapping',
+  'AWS::CDK::Metadata',
+]);
+
+/**
+ * Runs the synthesized stack on this machine: emulators, the template's queues and table, its
+ * functions loaded from their bundles, its event source mappings polled like Lambda does, and
+ * its queue-depth alarms evaluated.
+ *
+ * @example
+ * const stack = await startLocalStack({ demo: true, onProgress: console.log });
+ * process.once('SIGINT', () => void stack.stop());
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const started = Date.now();
+  const progress = options.onProgress ?? (() => {});
+  const cwd = process.cwd();
+  const own = options.emulators === undefined;
+  const synthStarted = Date.now();
+  if (options.assemblyDir === undefined) progress('Synthesizing the stack with cdk synth');
+  // Synth and the emulators' start-up (java) each take seconds; they run side by side.
+  const [assemblyDir, emulators] = await settleBoth(
+    options.assemblyDir === undefined
+      ? synthesize({
+          outputDir: options.outputDir ?? join('.tierq', 'cdk.out'),
+          context: options.context ?? {},
+        })
+      : Promise.resolve(options.assemblyDir),
+    own
+      ? startEmulators({ onProgress: progress })
+      : Promise.resolve({ ...options.emulators, stop: async () => {} }),
+  );
+  if (options.assemblyDir === undefined) {
+    progress(
+      `Synthesized in ${seconds(Date.now() - synthStarted)} into ${relative(cwd, assemblyDir) || '.'}`,
+    );
+  }
+  const cleanups: (() => Promise<void> | void)[] = [() => emulators.stop()];
+  const cleanUp = async () => {
+    for (const step of cleanups.splice(0).reverse()) await step();
+  };
+  try {
+    const stack = await readAssembly(assemblyDir, options.stackName);
+    const region = emulators.region;
+    const prefix = options.namePrefix ?? stack.stackName;
+    const local = await provision({
+      stack,
+      region,
+      endpoints: emulators.endpoints,
+      namePrefix: prefix,
+      onProgress: progress,
+    });
+    if (!own) cleanups.push(() => local.teardown());
+
+    const functions = new Map<string, LocalFunction>();
+    for (const [id, r] of Object.entries(stack.template.Resources)) {
+      if (r.Type !== 'AWS::Lambda::Function') continue;
+      const definition = readFunctionDefinition(stack, id, local.resolve, local.pseudo, prefix);
+      const fn = await loadFunction(definition, {
+        region,
+        endpoints: emulators.endpoints,
+        logLevel: options.logLevel,
+      });
+      cleanups.push(() => fn.unload());
+      functions.set(id, fn);
+      local.resources.set(id, functionResource(definition));
+      progress(
+        `Loaded function ${definition.name} (${definition.runtime}, ${definition.timeoutSeconds} s, ` +
+          `${definition.memorySize} MB) from ${relative(cwd, definition.codeDir)}`,
+      );
+    }
+
+    const { mappings, skipped } = readEventSourceMappings(stack, local.resolve, local.resources, functions);
+    const runner = startEventSources({
+      mappings,
+      region,
+      sqsEndpoint: emulators.endpoints.sqs,
+      visibilityTimeoutOverride: options.visibilityTimeoutOverride,
+      log: progress,
+    });
+    const graceMs =
+      Math.max(0, ...[...functions.values()].map((f) => f.definition.timeoutSeconds * 1000)) + 1_000;
+    cleanups.push(async () => {
+      const { drained } = await runner.stop(graceMs);
+      if (!drained) progress('Invocations still running were abandoned; their records stay on the queue');
+    });
+    const pollers = mappings.reduce((sum, m) => sum + m.maximumConcurrency, 0);
+    progress(`Polling ${mappings.length} event source mappings with ${pollers} pollers`);
+
+    const { alarms, others } = readQueueDepthAlarms(stack, local.resolve, local.resources);
+    const evaluation = startAlarmEvaluation({
+      alarms,
+      region,
+      sqsEndpoint: emulators.endpoints.sqs,
+      onChange: progress,
+    });
+    cleanups.push(() => evaluation.stop());
+    if (alarms.length > 0) progress(`Evaluating ${alarms.map((a) => a.logicalId).join(', ')} every 3 s`);
+
+    const notRun = [
+      ...countByType(
+        Object.values(stack.template.Resources)
+          .map((r) => r.Type)
+          .filter((t) => !EMULATED_TYPES.has(t) && t !== 'AWS::CloudWatch::Alarm'),
+      ),
+      ...(others.length > 0 ? [`AWS::CloudWatch::Alarm ${others.join(', ')}`] : []),
+      ...skipped.map((s) => `AWS::Lambda::EventSourceMapping ${s.logicalId} (${s.reason})`),
+    ];
+    progress(`Not run locally (IAM is not enforced; alarms notify nobody): ${notRun.join('; ')}`);
+
+    const outputs = resolveOutputs(stack.template.Outputs ?? {}, local.resolve);
+    const info = stackInfo(outputs, region, emulators.endpoints);
+    const stateFile = options.stateFile === undefined ? join('.tierq', 'local.json') : options.stateFile;
+    if (stateFile !== false) {
+      await writeJsonAtomically(stateFile, info);
+      cleanups.unshift(() => rm(stateFile, { force: true }));
+    }
+
+    if (options.demo) {
+      const demo = startDemo({
+        region,
+        sqsEndpoint: emulators.endpoints.sqs,
+        queues: info.queues,
+        log: progress,
+      });
+      cleanups.push(() => demo.stop());
+    }
+    progress(`Ready in ${seconds(Date.now() - started)}${stateFile === false ? '' : `; wrote ${stateFile}`}`);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      ...info,
+      stackName: stack.stackName,
+      tiers: Object.keys(info.queues),
+      outputs,
+      notRun,
+      stats: () => runner.stats(),
+      alarmStates: () => evaluation.states(),
+      stop: () => {
+        stopping ??= cleanUp();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+/** Awaits both; if either fails, stops what the other started and rethrows. */
+async function settleBoth<A, B extends { stop(): Promise<void> }>(
+  a: Promise<A>,
+  b: Promise<B>,
+): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return [ra.value, rb.value];
+  if (rb.status === 'fulfilled') await rb.value.stop();
+  throw ra.status === 'rejected' ? ra.reason : (rb as PromiseRejectedResult).reason;
+}
+
+function countByType(types: string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const t of types) counts.set(t, (counts.get(t) ?? 0) + 1);
+  return [...counts].map(([t, n]) => (n > 1 ? `${t} ×${n}` : t));
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

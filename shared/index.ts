@@ -1,0 +1,29 @@
+/**
+ * The tierq runtime library: define tasks, build a consumer, read task state.
+ *
+ * @example
+ * import { createConsumer, defineTask, loadConsumerConfig, TaskRegistry } from './shared/index.js';
+ */
+export { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff.js';
+export { type ConsumerConfig, loadConsumerConfig } from './config.js';
+export { type ConsumerOptions, createConsumer } from './consumer.js';
+export {
+  CONTRACT_VERSION,
+  contractJsonSchema,
+  parseEnvelope,
+  serializeEnvelope,
+  type TaskEnvelope,
+} from './contract.js';
+export { DeadLetterAttribute, DeadLetterReason } from './dead-letter.js';
+export * from './errors.js';
+export { logger } from './logger.js';
+export {
+  defineTask,
+  IdempotencyMode,
+  type TaskContext,
+  type TaskDefinition,
+  type TaskInput,
+  TaskRegistry,
+} from './registry.js';
+export { DynamoRateLimiter, type RateLimiter } from './stores/rate-limiter.js';
+export { DynamoTaskStore, getTaskState, type TaskState, type TaskStore } from './stores/task-store.js';

@@ -1,0 +1,141 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { sqsClient, uniqueName, waitFor } from '../helpers/aws.js';
+
+/** Inside the project, so the bundle resolves the AWS SDK from its node_modules as in `npm start`. */
+const assemblyDir = join('.tierq', `test-cdk.out-${randomUUID().slice(0, 8)}`);
+const stateDir = mkdtempSync(join(tmpdir(), 'tierq-local-'));
+
+async function depth(url: string): Promise<number> {
+  const { Attributes } = await sqsClient().send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible)
+  );
+}
+
+const envelope = (task: string, payload: unknown) =>
+  JSON.stringify({ v: 1, id: randomUUID(), task, payload, enqueuedAt: new Date().toISOString() });
+
+afterAll(async () => {
+  await rm(assemblyDir, { recursive: true, force: true });
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('startLocalStack', () => {
+  const stateFile = join(stateDir, 'local.json');
+  const progress: string[] = [];
+  let stack: LocalStack;
+
+  beforeAll(async () => {
+    stack = await startLocalStack({
+      emulators: inject('emulators'),
+      outputDir: assemblyDir,
+      namePrefix: uniqueName('lst'),
+      stateFile,
+      // Test-only: failed records return after 1 s instead of the template's 180 s.
+      visibilityTimeoutOverride: 1,
+      onProgress: (line) => progress.push(line),
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('writes the connection file from the synthesized outputs', async () => {
+    const written = JSON.parse(await readFile(stateFile, 'utf8'));
+    const { region, endpoints } = inject('emulators');
+    expect(written).toEqual({
+      region,
+      endpoints,
+      queues: {
+        critical: expect.any(String),
+        high: expect.any(String),
+        normal: expect.any(String),
+        low: expect.any(String),
+      },
+      dlq: expect.stringContaining('DeadLetterQueue'),
+      table: expect.stringContaining('Table'),
+    });
+    if (!process.env.TIERQ_TEST_ENDPOINT) {
+      // Lambda code reaches SQS through AWS_ENDPOINT_URL_SQS only, which works when URLs name the endpoint.
+      for (const url of Object.values(written.queues)) expect(url).toMatch(new RegExp(`^${endpoints.sqs}/`));
+    }
+  });
+
+  it('lists what it does not run', () => {
+    expect(stack.notRun.join('\n')).toMatch(/AWS::SNS::Topic/);
+    expect(stack.notRun.join('\n')).toMatch(/AWS::IAM::Role/);
+  });
+
+  it('runs an echo task on every tier and deletes it', async () => {
+    for (const url of Object.values(stack.queues)) {
+      await sqsClient().send(
+        new SendMessageCommand({ QueueUrl: url, MessageBody: envelope('echo', { n: 1 }) }),
+      );
+    }
+    const succeeded = () => stack.stats().reduce((n, s) => n + s.succeeded, 0);
+    await waitFor(async () => succeeded() >= 4, { timeoutMs: 20_000, message: 'four echo tasks to succeed' });
+    await waitFor(
+      async () => (await Promise.all(Object.values(stack.queues).map(depth))).every((d) => d === 0),
+      { timeoutMs: 10_000, message: 'every tier queue to be empty' },
+    );
+    expect(stack.stats().reduce((n, s) => n + s.failed + s.errors + s.timeouts + s.malformed, 0)).toBe(0);
+    expect(await depth(stack.dlq)).toBe(0);
+  });
+
+  it('ends with invalid JSON in the dead-letter queue', async () => {
+    const marker = `broken-${randomUUID()}`;
+    await sqsClient().send(
+      new SendMessageCommand({ QueueUrl: stack.queues.normal, MessageBody: `{"v":1,"id":"${marker}",` }),
+    );
+    const found = await waitFor(
+      async () => {
+        const { Messages = [] } = await sqsClient().send(
+          new ReceiveMessageCommand({ QueueUrl: stack.dlq, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
+        );
+        return Messages.find((m) => m.Body?.includes(marker));
+      },
+      // maxReceiveCount 10 with a 1 s visibility timeout, if the consumer does not dead-letter it itself.
+      { timeoutMs: 40_000, intervalMs: 250, message: 'the invalid message in the DLQ' },
+    );
+    expect(found.Body).toContain(marker);
+    expect(await depth(stack.queues.normal as string)).toBe(0);
+  }, 60_000);
+});
+
+describe('startLocalStack with its own emulators', () => {
+  it('stops DynamoDB Local and removes the connection file', async () => {
+    const stateFile = join(stateDir, 'own.json');
+    const javaBefore = dynamoDbLocalPids();
+    const stack = await startLocalStack({ assemblyDir, stateFile });
+    expect(dynamoDbLocalPids().length).toBeGreaterThan(javaBefore.length);
+
+    await stack.stop();
+
+    expect(dynamoDbLocalPids()).toEqual(javaBefore);
+    await expect(readFile(stateFile, 'utf8')).rejects.toThrow(/ENOENT/);
+  }, 60_000);
+});
+
+/** Pids of running DynamoDB Local JVMs (the suite's own emulators included). */
+function dynamoDbLocalPids(): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', 'DynamoDBLocal'], { encoding: 'utf8' }).trim().split('\n').sort();
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}

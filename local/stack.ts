@@ -33,6 +33,12 @@ export interface LocalStackOptions {
   readonly stateFile?: string | false;
   /** Test-only, see {@link EventSourceRunnerOptions.visibilityTimeoutOverride}. */
   readonly visibilityTimeoutOverride?: number;
+  /**
+   * Variables merged over each function's resolved template environment, e.g. in tests
+   * `{ TIERQ_MAX_HOP_SECONDS: '1' }`. They are set before the bundle is loaded, so configuration
+   * read at module load sees them. Like the template's, they are shared by every function.
+   */
+  readonly functionEnvironment?: Readonly<Record<string, string>>;
   /** Default Powertools log level of the functions. Default `WARN`. */
   readonly logLevel?: string;
   /** One line per start-up step, and later per notable event (failed invocation, alarm). */
@@ -114,7 +120,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const functions = new Map<string, LocalFunction>();
     for (const [id, r] of Object.entries(stack.template.Resources)) {
       if (r.Type !== 'AWS::Lambda::Function') continue;
-      const definition = readFunctionDefinition(stack, id, local.resolve, local.pseudo, prefix);
+      const template = readFunctionDefinition(stack, id, local.resolve, local.pseudo, prefix);
+      const definition = {
+        ...template,
+        environment: { ...template.environment, ...options.functionEnvironment },
+      };
       const fn = await loadFunction(definition, {
         region,
         endpoints: emulators.endpoints,

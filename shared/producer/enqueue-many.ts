@@ -1,0 +1,111 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DedupStore } from './dedup.js';
+import type { OutgoingMessage } from './message.js';
+import type { EnqueueItem, EnqueueManyResult } from './producer.js';
+import { type BatchRetryOptions, sendAll } from './send-batch.js';
+
+/**
+ * What {@link enqueueManyWith} needs from the producer.
+ *
+ * @example
+ * ```ts
+ * const deps: EnqueueManyDeps = { build, sqs, dedup: () => store };
+ * ```
+ */
+export interface EnqueueManyDeps {
+  readonly build: (item: EnqueueItem) => OutgoingMessage;
+  readonly sqs: SQSClient;
+  readonly dedup: () => DedupStore;
+  readonly retry?: BatchRetryOptions;
+}
+
+type Slot =
+  | { kind: 'done'; result: EnqueueManyResult }
+  | { kind: 'send'; message: OutgoingMessage; dedupKey?: string }
+  | { kind: 'sameAs'; index: number };
+
+/**
+ * The body of `producer.enqueueMany`: builds every message, claims dedup keys (an item repeating
+ * an earlier item's key in the same call is deduplicated against it), sends the rest in batches
+ * and releases the claims of messages that could not be sent. Never throws for one item.
+ *
+ * @example
+ * ```ts
+ * const results = await enqueueManyWith(items, { build, sqs, dedup: () => store });
+ * ```
+ */
+export async function enqueueManyWith(
+  items: readonly EnqueueItem[],
+  deps: EnqueueManyDeps,
+): Promise<EnqueueManyResult[]> {
+  const firstWithKey = new Map<string, number>();
+  const slots = await Promise.all(
+    items.map(async (item, index): Promise<Slot> => {
+      let message: OutgoingMessage;
+      try {
+        message = deps.build(item);
+      } catch (error) {
+        return failed(item.options?.id, error);
+      }
+      const window = item.options?.dedup;
+      if (window === undefined) return { kind: 'send', message };
+      // Runs synchronously before any await, so input order decides which item is first.
+      const first = firstWithKey.get(window.key);
+      if (first !== undefined) return { kind: 'sameAs', index: first };
+      firstWithKey.set(window.key, index);
+      try {
+        const claim = await deps.dedup().claim(window.key, window.windowSeconds, message.id);
+        if (claim.claimed) return { kind: 'send', message, dedupKey: window.key };
+        return deduplicated(claim.taskId);
+      } catch (error) {
+        return failed(message.id, error);
+      }
+    }),
+  );
+  const toSend = slots.flatMap((slot, index) => (slot.kind === 'send' ? [{ slot, index }] : []));
+  const errors = await sendAll(
+    deps.sqs,
+    toSend.map(({ slot }) => slot.message),
+    deps.retry,
+  );
+  const results: (EnqueueManyResult | undefined)[] = slots.map((slot) =>
+    slot.kind === 'done' ? slot.result : undefined,
+  );
+  await Promise.all(
+    toSend.map(async ({ slot, index }, i) => {
+      const error = errors[i];
+      if (error === undefined) {
+        results[index] = { id: slot.message.id, status: 'sent' };
+        return;
+      }
+      results[index] = { id: slot.message.id, status: 'failed', error };
+      if (slot.dedupKey !== undefined) {
+        // A failed send must not hold the key, or a retry would be deduplicated against nothing.
+        await deps
+          .dedup()
+          .release(slot.dedupKey, slot.message.id)
+          .catch((releaseError: unknown) => {
+            results[index] = {
+              id: slot.message.id,
+              status: 'failed',
+              error: new AggregateError([error, releaseError], error.message),
+            };
+          });
+      }
+    }),
+  );
+  return slots.map((slot, index) => {
+    if (slot.kind !== 'sameAs') return results[index] as EnqueueManyResult;
+    const first = results[slot.index] as EnqueueManyResult;
+    return first.status === 'failed' ? first : deduplicated(first.id).result;
+  });
+}
+
+function failed(id: string | undefined, error: unknown): Slot & { kind: 'done' } {
+  const err = error instanceof Error ? error : new Error(String(error));
+  return { kind: 'done', result: { id, status: 'failed', error: err } };
+}
+
+function deduplicated(taskId: string): Slot & { kind: 'done'; result: EnqueueManyResult } {
+  return { kind: 'done', result: { id: taskId, status: 'deduplicated', dedupOf: taskId } };
+}

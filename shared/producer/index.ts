@@ -1,0 +1,23 @@
+/**
+ * The tierq producer SDK: enqueue tasks onto the tier queues from any Node.js service.
+ *
+ * @example
+ * ```ts
+ * import { createProducer, loadLocalConfig } from './shared/producer/index.js';
+ * const producer = createProducer(await loadLocalConfig());
+ * await producer.enqueue('echo', { hello: 'world' }, { priority: 'high' });
+ * ```
+ */
+export { loadLocalConfig, type ProducerConfig } from './config.js';
+export { type DedupClaim, DedupStore } from './dedup.js';
+export { MessageTooLargeError, UnknownTierError } from './errors.js';
+export { type EnqueueOptions, MAX_DELAY_SECONDS } from './message.js';
+export { packBatches, SQS_BATCH_LIMITS } from './pack.js';
+export {
+  createProducer,
+  type EnqueueItem,
+  type EnqueueManyResult,
+  type EnqueueResult,
+  type Producer,
+} from './producer.js';
+export { BatchEntryError } from './send-batch.js';

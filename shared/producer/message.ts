@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { CONTRACT_VERSION, MAX_BODY_BYTES, serializeEnvelope, type TaskEnvelope } from '../contract.js';
+import { ConfigError } from '../errors.js';
+import { MessageTooLargeError, UnknownTierError } from './errors.js';
+
+/** SQS's longest DelaySeconds; later starts travel as `runAt` and the consumer defers in hops. */
+export const MAX_DELAY_SECONDS = 900;
+
+/**
+ * Options of one enqueue.
+ *
+ * @example
+ * ```ts
+ * const options: EnqueueOptions = { priority: 'high', delay: 30_000, dedup: { key: 'order-42', windowSeconds: 60 } };
+ * ```
+ */
+export interface EnqueueOptions {
+  /** The tier to send to. Default: the producer's default tier. */
+  readonly priority?: string;
+  /** Milliseconds to wait before the task may run. Not together with `runAt`. */
+  readonly delay?: number;
+  /** Earliest time to run. Not together with `delay`. */
+  readonly runAt?: Date | string;
+  /** The task id (1–128 of `[A-Za-z0-9._:-]`). Default: a random UUID. */
+  readonly id?: string;
+  /** The consumer runs the task at most once per key. Default: the id. */
+  readonly idempotencyKey?: string;
+  /** Enqueue-time deduplication: a second enqueue with this key within the window sends nothing. */
+  readonly dedup?: { readonly key: string; readonly windowSeconds: number };
+}
+
+/**
+ * One message ready to send: where, what, and how long SQS should hold it.
+ *
+ * @example
+ * ```ts
+ * const message: OutgoingMessage = buildMessage({ task: 'echo', payload: {}, options: {}, now: Date.now(), queues, defaultTier });
+ * ```
+ */
+export interface OutgoingMessage {
+  readonly id: string;
+  readonly tier: string;
+  readonly queueUrl: string;
+  readonly body: string;
+  readonly bytes: number;
+  readonly delaySeconds: number;
+}
+
+/**
+ * Builds and validates a v1 envelope and chooses its queue and delay. Throws, sending nothing,
+ * on an unknown tier, a bad delay, an invalid envelope or a body over SQS's 256 KiB.
+ *
+ * @example
+ * ```ts
+ * const message = buildMessage({ task: 'echo', payload: { n: 1 }, options: { delay: 5_000 }, now: Date.now(), queues, defaultTier: 'normal' });
+ * await sqs.send(new SendMessageCommand({ QueueUrl: message.queueUrl, MessageBody: message.body, DelaySeconds: message.delaySeconds }));
+ * ```
+ */
+export function buildMessage(input: {
+  task: string;
+  payload: unknown;
+  options: EnqueueOptions;
+  now: number;
+  queues: Readonly<Record<string, string>>;
+  defaultTier: string;
+}): OutgoingMessage {
+  const { task, payload, options, now, queues } = input;
+  const tier = options.priority ?? input.defaultTier;
+  const queueUrl = Object.hasOwn(queues, tier) ? queues[tier] : undefined;
+  if (queueUrl === undefined) throw new UnknownTierError({ tier, tiers: Object.keys(queues) });
+  const runAtMs = startTime(options, now);
+  const waitSeconds = runAtMs === undefined ? 0 : Math.max(0, Math.ceil((runAtMs - now) / 1000));
+  const envelope: TaskEnvelope = {
+    v: CONTRACT_VERSION,
+    id: options.id ?? randomUUID(),
+    task,
+    payload: payload ?? null,
+    enqueuedAt: new Date(now).toISOString(),
+    // A start SQS can hold exactly needs no runAt; a later one does, and SQS still holds it 15 min.
+    ...(runAtMs !== undefined && (options.runAt !== undefined || waitSeconds > MAX_DELAY_SECONDS)
+      ? { runAt: new Date(runAtMs).toISOString() }
+      : {}),
+    ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+  };
+  const body = serializeBounded(envelope);
+  return {
+    id: envelope.id,
+    tier,
+    queueUrl,
+    body,
+    bytes: Buffer.byteLength(body, 'utf8'),
+    delaySeconds: Math.min(waitSeconds, MAX_DELAY_SECONDS),
+  };
+}
+
+function startTime(options: EnqueueOptions, now: number): number | undefined {
+  if (options.delay !== undefined && options.runAt !== undefined) {
+    throw new ConfigError('enqueue: give delay or runAt, not both');
+  }
+  if (options.delay !== undefined) {
+    if (!Number.isFinite(options.delay) || options.delay < 0) {
+      throw new ConfigError(`enqueue: delay must be a non-negative number of ms, got ${options.delay}`);
+    }
+    return options.delay === 0 ? undefined : now + options.delay;
+  }
+  if (options.runAt === undefined) return undefined;
+  const at = new Date(options.runAt).getTime();
+  if (Number.isNaN(at)) throw new ConfigError(`enqueue: runAt is not a valid date: ${String(options.runAt)}`);
+  return at;
+}
+
+/** Checks the size before validation: parseEnvelope's own size error would not say how large. */
+function serializeBounded(envelope: TaskEnvelope): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(envelope);
+  } catch {
+    // serializeEnvelope below reports the serialization error with its cause.
+  }
+  const bytes = text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_BODY_BYTES) throw new MessageTooLargeError({ task: envelope.task, bytes });
+  return serializeEnvelope(envelope);
+}

@@ -1,0 +1,149 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { StoreError } from '../errors.js';
+import type { AnyTask, TaskInput } from '../registry.js';
+import { type ProducerConfig, validateProducerConfig } from './config.js';
+import { DedupStore } from './dedup.js';
+import { enqueueManyWith } from './enqueue-many.js';
+import { buildMessage, type EnqueueOptions, type OutgoingMessage } from './message.js';
+
+/**
+ * What `enqueue` did: sent a new task, or found one already enqueued under the dedup key
+ * (then `id` and `dedupOf` are that first task's id, the one that will run).
+ *
+ * @example
+ * ```ts
+ * const { id, status } = await producer.enqueue('echo', { n: 1 });
+ * ```
+ */
+export type EnqueueResult =
+  | { readonly id: string; readonly status: 'sent' }
+  | { readonly id: string; readonly status: 'deduplicated'; readonly dedupOf: string };
+
+/**
+ * One item's outcome in `enqueueMany`; a failed item carries its error and was not sent.
+ *
+ * @example
+ * ```ts
+ * const failed = results.filter((r) => r.status === 'failed');
+ * ```
+ */
+export type EnqueueManyResult =
+  | EnqueueResult
+  | { readonly id: string | undefined; readonly status: 'failed'; readonly error: Error };
+
+/**
+ * One task for `enqueueMany`.
+ *
+ * @example
+ * ```ts
+ * const item: EnqueueItem = { task: 'echo', payload: { n: 1 }, options: { priority: 'low' } };
+ * ```
+ */
+export interface EnqueueItem {
+  readonly task: string | AnyTask;
+  readonly payload: unknown;
+  readonly options?: EnqueueOptions;
+}
+
+/**
+ * Sends tasks to tierq's tier queues as v1 envelopes.
+ *
+ * @example
+ * ```ts
+ * await producer.enqueue(sendEmail, { to: 'ada@example.com', subject: 'Hi' }, { priority: 'high' });
+ * ```
+ */
+export interface Producer {
+  /** Enqueues one task; throws (having sent nothing) on invalid input or an SDK failure. */
+  enqueue<T extends AnyTask>(
+    task: T,
+    payload: TaskInput<T>,
+    options?: EnqueueOptions,
+  ): Promise<EnqueueResult>;
+  enqueue(task: string, payload: unknown, options?: EnqueueOptions): Promise<EnqueueResult>;
+  /** Enqueues many tasks in SQS batches; never throws for one item, results are in input order. */
+  enqueueMany(items: readonly EnqueueItem[]): Promise<EnqueueManyResult[]>;
+}
+
+/**
+ * Creates a producer. Clients are created once here (or taken from the config) and reused.
+ *
+ * @example
+ * ```ts
+ * const producer = createProducer({ region: 'eu-west-1', queues: { high: highUrl, low: lowUrl }, table: 'tierq' });
+ * const { id } = await producer.enqueue('resize-image', { key: 'cat.png' }, { delay: 60_000 });
+ * ```
+ */
+export function createProducer(config: ProducerConfig): Producer {
+  const { defaultTier } = validateProducerConfig(config);
+  const clientConfig = (endpoint: string | undefined) => ({
+    region: config.region,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(config.credentials === undefined ? {} : { credentials: config.credentials }),
+  });
+  const sqs = config.sqs ?? new SQSClient(clientConfig(config.endpoints?.sqs));
+  let dedup: DedupStore | undefined;
+  const dedupStore = () => {
+    dedup ??= new DedupStore(
+      config.dynamodb ?? new DynamoDBClient(clientConfig(config.endpoints?.dynamodb)),
+      config.table,
+    );
+    return dedup;
+  };
+  const build = (item: EnqueueItem): OutgoingMessage =>
+    buildMessage({
+      task: typeof item.task === 'string' ? item.task : item.task.name,
+      payload: item.payload,
+      options: item.options ?? {},
+      now: Date.now(),
+      queues: config.queues,
+      defaultTier,
+    });
+
+  /** Sends via `send`; on failure releases the dedup claim so a retry is not swallowed. */
+  async function claimed<R>(
+    message: OutgoingMessage,
+    options: EnqueueOptions | undefined,
+    send: () => Promise<R>,
+  ): Promise<R | { id: string; status: 'deduplicated'; dedupOf: string }> {
+    const window = options?.dedup;
+    if (window === undefined) return send();
+    const claim = await dedupStore().claim(window.key, window.windowSeconds, message.id);
+    if (!claim.claimed) return { id: claim.taskId, status: 'deduplicated', dedupOf: claim.taskId };
+    try {
+      return await send();
+    } catch (sendError) {
+      try {
+        await dedupStore().release(window.key, message.id);
+      } catch (releaseError) {
+        const message = `send failed and the dedup claim on "${window.key}" could not be released`;
+        throw new StoreError(
+          { operation: 'producer.dedup.release', message },
+          { cause: new AggregateError([sendError, releaseError]) },
+        );
+      }
+      throw sendError;
+    }
+  }
+
+  async function enqueue(task: string | AnyTask, payload: unknown, options?: EnqueueOptions) {
+    const message = build({ task, payload, ...(options === undefined ? {} : { options }) });
+    return claimed(message, options, async () => {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: message.queueUrl,
+          MessageBody: message.body,
+          DelaySeconds: message.delaySeconds,
+        }),
+      );
+      return { id: message.id, status: 'sent' as const };
+    });
+  }
+
+  async function enqueueMany(items: readonly EnqueueItem[]): Promise<EnqueueManyResult[]> {
+    return enqueueManyWith(items, { build, sqs, dedup: dedupStore });
+  }
+
+  return { enqueue, enqueueMany } as Producer;
+}

@@ -1,0 +1,196 @@
+import {
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
+import { localClientConfig } from '../../local/emulators.js';
+import { parseEnvelope, type TaskEnvelope } from '../../shared/contract.js';
+import { MessageTooLargeError } from '../../shared/producer/errors.js';
+import { createProducer, type Producer } from '../../shared/producer/producer.js';
+import { defineTask } from '../../shared/registry.js';
+import { createTestQueue, createTestTable, dynamoClient, waitFor } from '../helpers/aws.js';
+
+const TIERS = ['critical', 'normal', 'low'] as const;
+
+/** A producer on fresh queues and table, with a client that records every SQS command sent. */
+async function setup() {
+  const queues = Object.fromEntries(
+    await Promise.all(
+      TIERS.map(async (tier) => [tier, (await createTestQueue({ prefix: `p-${tier}` })).url]),
+    ),
+  ) as Record<(typeof TIERS)[number], string>;
+  const table = await createTestTable('producer');
+  const { region, endpoints } = inject('emulators');
+  const sqs = new SQSClient({ ...localClientConfig(endpoints.sqs), region });
+  const sent: { command: string; input: Record<string, unknown> }[] = [];
+  sqs.middlewareStack.add(
+    (next, context) => async (args) => {
+      sent.push({ command: context.commandName as string, input: args.input as Record<string, unknown> });
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCommands' },
+  );
+  const producer: Producer = createProducer({ region, queues, table, sqs, dynamodb: dynamoClient() });
+  return { producer, queues, sqs, sent };
+}
+
+/** Receives until `count` messages have arrived (each hidden for 60 s so none repeats). */
+async function receiveAll(sqs: SQSClient, url: string, count: number): Promise<Message[]> {
+  const seen: Message[] = [];
+  await waitFor(
+    async () => {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }),
+      );
+      seen.push(...Messages);
+      return seen.length >= count;
+    },
+    { timeoutMs: 10_000, message: `${count} messages on ${url}` },
+  );
+  return seen;
+}
+
+async function depth(sqs: SQSClient, url: string) {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }),
+  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages),
+    delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed),
+  };
+}
+
+function envelopeOf(message: Message | undefined): TaskEnvelope {
+  const result = parseEnvelope(message?.Body ?? '');
+  if (result.ok) return result.envelope;
+  throw result.error;
+}
+
+const echo = defineTask({ name: 'echo', schema: z.object({ n: z.number() }), handler: ({ n }) => n });
+
+describe('producer.enqueue', () => {
+  it('sends a v1 envelope that a consumer accepts', async () => {
+    const { producer, queues, sqs } = await setup();
+    const result = await producer.enqueue(echo, { n: 7 }, { idempotencyKey: 'order-7' });
+    expect(result.status).toBe('sent');
+    const [message] = await receiveAll(sqs, queues.normal, 1);
+    const envelope = envelopeOf(message);
+    expect(envelope).toMatchObject({
+      v: 1,
+      id: result.id,
+      task: 'echo',
+      payload: { n: 7 },
+      idempotencyKey: 'order-7',
+    });
+    expect(Date.now() - Date.parse(String(envelope.enqueuedAt))).toBeLessThan(10_000);
+  });
+
+  it('routes each priority to its tier queue', async () => {
+    const { producer, queues, sqs } = await setup();
+    const sent = await producer.enqueue('echo', { n: 1 }, { priority: 'critical', id: 'to-critical' });
+    await producer.enqueue('echo', { n: 2 }, { priority: 'low', id: 'to-low' });
+    expect(sent).toEqual({ id: 'to-critical', status: 'sent' });
+    expect(envelopeOf((await receiveAll(sqs, queues.critical, 1))[0]).id).toBe('to-critical');
+    expect(envelopeOf((await receiveAll(sqs, queues.low, 1))[0]).id).toBe('to-low');
+    const unknown = 'unknown priority "urgent"; the tiers are: critical, normal, low';
+    await expect(producer.enqueue('echo', {}, { priority: 'urgent' })).rejects.toThrow(unknown);
+  });
+
+  it('delays a message with DelaySeconds', async () => {
+    const { producer, queues, sqs } = await setup();
+    await producer.enqueue('echo', { n: 1 }, { delay: 60_000 });
+    expect(await waitFor(async () => (await depth(sqs, queues.normal)).delayed === 1)).toBe(true);
+    expect((await depth(sqs, queues.normal)).visible).toBe(0);
+  });
+
+  it('carries a runAt beyond 15 minutes in the body, held by SQS for at most 15', async () => {
+    const { producer, queues, sqs, sent } = await setup();
+    const runAt = new Date(Date.now() + 2 * 3_600_000);
+    await producer.enqueue('echo', { n: 1 }, { runAt, priority: 'low' });
+    const [send] = sent;
+    expect(send?.command).toBe('SendMessageCommand');
+    expect(envelopeOf({ Body: send?.input.MessageBody as string }).runAt).toBe(runAt.toISOString());
+    expect(send?.input.DelaySeconds).toBe(900);
+    expect(await waitFor(async () => (await depth(sqs, queues.low)).delayed === 1)).toBe(true);
+  });
+
+  it('names the 256 KiB limit and the size of an oversize payload', async () => {
+    const { producer, sent } = await setup();
+    const attempt = producer.enqueue('echo', { blob: 'x'.repeat(262_144) });
+    await expect(attempt).rejects.toBeInstanceOf(MessageTooLargeError);
+    await expect(attempt).rejects.toThrow(/over the SQS limit of 256 KiB \(262144 bytes\)/);
+    await expect(attempt).rejects.toThrow(/is 262\d{3} bytes/);
+    expect(sent).toEqual([]);
+  });
+});
+
+describe('producer.enqueue with dedup', () => {
+  it('sends once within the window and returns the first id', async () => {
+    const { producer, queues, sqs } = await setup();
+    const dedup = { key: 'order-42', windowSeconds: 60 };
+    const first = await producer.enqueue('echo', { n: 1 }, { dedup });
+    const second = await producer.enqueue('echo', { n: 2 }, { dedup });
+    expect(first.status).toBe('sent');
+    expect(second).toEqual({ id: first.id, status: 'deduplicated', dedupOf: first.id });
+    await receiveAll(sqs, queues.normal, 1);
+    expect(await depth(sqs, queues.normal)).toEqual({ visible: 0, delayed: 0 });
+  });
+
+  it('sends again once the window has passed', async () => {
+    const { producer, queues, sqs } = await setup();
+    const dedup = { key: 'short', windowSeconds: 1 };
+    const first = await producer.enqueue('echo', { n: 1 }, { dedup });
+    expect((await producer.enqueue('echo', { n: 1 }, { dedup })).status).toBe('deduplicated');
+    const again = await waitFor(
+      async () => {
+        const result = await producer.enqueue('echo', { n: 2 }, { dedup });
+        return result.status === 'sent' && result;
+      },
+      { timeoutMs: 5_000, intervalMs: 200, message: 'the dedup window to pass' },
+    );
+    expect(again.id).not.toBe(first.id);
+    const ids = (await receiveAll(sqs, queues.normal, 2)).map((m) => envelopeOf(m).id);
+    expect(ids.sort()).toEqual([first.id, again.id].sort());
+  });
+});
+
+describe('producer.enqueueMany', () => {
+  it('sends 35 tasks in at most 4 requests, reporting results in input order', async () => {
+    const { producer, queues, sqs, sent } = await setup();
+    const items = Array.from({ length: 35 }, (_, n) => ({
+      task: echo,
+      payload: { n },
+      options: { id: `item-${n}` },
+    }));
+    const results = await producer.enqueueMany(items);
+    expect(results).toEqual(items.map((item) => ({ id: item.options.id, status: 'sent' })));
+    expect(sent.length).toBeLessThanOrEqual(4);
+    expect(new Set(sent.map((s) => s.command))).toEqual(new Set(['SendMessageBatchCommand']));
+    const received = await receiveAll(sqs, queues.normal, 35);
+    expect(received.map((m) => envelopeOf(m).id).sort()).toEqual(items.map((i) => i.options.id).sort());
+  });
+
+  it('reports a bad item as failed, sends the rest, and deduplicates repeated keys', async () => {
+    const { producer, queues, sqs } = await setup();
+    const dedup = { key: 'batch-key', windowSeconds: 60 };
+    const results = await producer.enqueueMany([
+      { task: 'echo', payload: 1, options: { priority: 'critical', dedup } },
+      { task: 'echo', payload: 2, options: { priority: 'urgent' } },
+      { task: 'echo', payload: 3, options: { priority: 'critical', dedup } },
+      { task: 'echo', payload: 'x'.repeat(262_144), options: { priority: 'critical' } },
+      { task: 'echo', payload: 5, options: { priority: 'critical', id: 'fifth' } },
+    ]);
+    const first = results[0];
+    expect(first?.status).toBe('sent');
+    expect(results[1]).toMatchObject({ status: 'failed', error: { name: 'UnknownTierError' } });
+    expect(results[2]).toEqual({ id: first?.id, status: 'deduplicated', dedupOf: first?.id });
+    expect(results[3]).toMatchObject({ status: 'failed', error: { name: 'MessageTooLargeError' } });
+    expect(results[4]).toEqual({ id: 'fifth', status: 'sent' });
+    expect(await receiveAll(sqs, queues.critical, 2)).toHaveLength(2);
+    const again = await producer.enqueueMany([{ task: 'echo', payload: 6, options: { dedup } }]);
+    expect(again).toEqual([{ id: first?.id, status: 'deduplicated', dedupOf: first?.id }]);
+  });
+});

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { parseEnvelope } from '../../../../shared/contract.js';
+import { ConfigError, InvalidMessageError } from '../../../../shared/errors.js';
+import { MessageTooLargeError, UnknownTierError } from '../../../../shared/producer/errors.js';
+import { buildMessage, type EnqueueOptions } from '../../../../shared/producer/message.js';
+
+const now = Date.parse('2030-01-01T00:00:00.000Z');
+const queues = { critical: 'url-critical', normal: 'url-normal', low: 'url-low' };
+const build = (options: EnqueueOptions = {}, payload: unknown = { n: 1 }) =>
+  buildMessage({ task: 'echo', payload, options, now, queues, defaultTier: 'normal' });
+const envelope = (body: string) => {
+  const result = parseEnvelope(body);
+  if (!result.ok) throw result.error;
+  return result.envelope;
+};
+
+describe('buildMessage', () => {
+  it('builds a v1 envelope for the default tier', () => {
+    const message = build({ idempotencyKey: 'k-1' });
+    expect(message.queueUrl).toBe('url-normal');
+    expect(message.delaySeconds).toBe(0);
+    expect(envelope(message.body)).toEqual({
+      v: 1,
+      id: message.id,
+      task: 'echo',
+      payload: { n: 1 },
+      enqueuedAt: '2030-01-01T00:00:00.000Z',
+      idempotencyKey: 'k-1',
+    });
+  });
+
+  it('routes a priority to its queue and rejects an unknown one, listing the tiers', () => {
+    expect(build({ priority: 'critical' }).queueUrl).toBe('url-critical');
+    expect(() => build({ priority: 'urgent' })).toThrow(UnknownTierError);
+    expect(() => build({ priority: 'urgent' })).toThrow('critical, normal, low');
+    expect(() => build({ priority: 'toString' })).toThrow(UnknownTierError);
+  });
+
+  it('holds a delay of up to 15 minutes with DelaySeconds, rounding up', () => {
+    const message = build({ delay: 1_500 });
+    expect(message.delaySeconds).toBe(2);
+    expect(envelope(message.body).runAt).toBeUndefined();
+    expect(build({ delay: 900_000 }).delaySeconds).toBe(900);
+  });
+
+  it('carries a longer delay or a runAt in the body, holding at most 15 minutes', () => {
+    const late = build({ delay: 3_600_000 });
+    expect(envelope(late.body).runAt).toBe('2030-01-01T01:00:00.000Z');
+    expect(late.delaySeconds).toBe(900);
+    const soon = build({ runAt: new Date(now + 60_000) });
+    expect(envelope(soon.body).runAt).toBe('2030-01-01T00:01:00.000Z');
+    expect(soon.delaySeconds).toBe(60);
+    expect(build({ runAt: '2029-12-31T00:00:00Z' }).delaySeconds).toBe(0);
+  });
+
+  it('rejects bad timing options', () => {
+    expect(() => build({ delay: -1 })).toThrow(ConfigError);
+    expect(() => build({ delay: 1, runAt: new Date(now) })).toThrow('not both');
+    expect(() => build({ runAt: 'tomorrow' })).toThrow(ConfigError);
+  });
+
+  it('rejects an invalid id the way a consumer would', () => {
+    expect(() => build({ id: 'has space' })).toThrow(InvalidMessageError);
+  });
+
+  it('rejects a body over 256 KiB, naming the limit and the size', () => {
+    const error = (() => {
+      try {
+        build({}, 'x'.repeat(262_144));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(MessageTooLargeError);
+    expect((error as Error).message).toMatch(/256 KiB/);
+    expect((error as MessageTooLargeError).bytes).toBeGreaterThan(262_144);
+    expect((error as Error).message).toContain(String((error as MessageTooLargeError).bytes));
+  });
+});

@@ -6,11 +6,12 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { buildApp } from 'fauxqs';
+import { LOCAL_CREDENTIALS } from '../shared/connection.js';
 
 export const LOCAL_REGION = 'us-east-1';
 
 /** Emulators are not authenticated, but the SDK refuses to sign a request without credentials. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+export { LOCAL_CREDENTIALS };
 
 const READY_TIMEOUT_MS = 20_000;
 const READY_POLL_MS = 20;
@@ -21,6 +22,12 @@ const FATAL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export interface Emulators {
   region: string;
   endpoints: { sqs: string; dynamodb: string };
+  /**
+   * Age in seconds of the oldest message not yet deleted (visible or in flight), read from the
+   * in-process SQS emulator: the local stand-in for CloudWatch's ApproximateAgeOfOldestMessage,
+   * which SQS itself does not return. Null for an empty or unknown queue.
+   */
+  oldestMessageAgeSeconds(queueUrl: string): number | null;
   /** Stops both emulators; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -75,6 +82,7 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
   return {
     region: LOCAL_REGION,
     endpoints: { sqs: sqs.value.endpoint, dynamodb: dynamodb.value.endpoint },
+    oldestMessageAgeSeconds: sqs.value.oldestMessageAgeSeconds,
     stop() {
       stopping ??= Promise.all([sqs.value.stop(), dynamodb.value.stop()]).then(() => undefined);
       return stopping;
@@ -87,16 +95,25 @@ interface RunningEmulator {
   stop(): Promise<void>;
 }
 
+/** The part of fauxqs 1.9's queue this runner reads (sqsStore.d.ts: `SqsQueue.inspectMessages`). */
+interface InspectableQueue {
+  inspectMessages(): {
+    ready: { sentTimestamp: number }[];
+    inflight: { message: { sentTimestamp: number } }[];
+  };
+}
+
 /**
  * `startFauxqs()` always binds 0.0.0.0, so the server is built with its public `buildApp()` and
  * bound to loopback here.
  */
 async function startSqs(host: string, port: number, progress: (step: string) => void) {
   progress('Starting SQS emulator (fauxqs)');
+  const stores = await storesWithEndpointQueueUrls();
   const app = buildApp({
     logger: false,
     defaultRegion: LOCAL_REGION,
-    stores: await storesWithEndpointQueueUrls(),
+    stores,
   });
   await app.listen({ port, host });
   const address = app.server.address();
@@ -106,7 +123,22 @@ async function startSqs(host: string, port: number, progress: (step: string) => 
   }
   const endpoint = `http://${urlHost(host)}:${address.port}`;
   progress(`SQS emulator ready at ${endpoint}`);
-  return { endpoint, stop: () => app.close() } satisfies RunningEmulator;
+  const oldestMessageAgeSeconds = (queueUrl: string): number | null => {
+    // Queue URLs are built from the request's Host header, so look the queue up by its name.
+    const name = queueUrl.slice(queueUrl.lastIndexOf('/') + 1);
+    const queue = (
+      stores.sqsStore as unknown as { getQueueByName(n: string): InspectableQueue | undefined }
+    ).getQueueByName(name);
+    if (queue === undefined) return null;
+    const { ready, inflight } = queue.inspectMessages();
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const m of ready) oldest = Math.min(oldest, m.sentTimestamp);
+    for (const m of inflight) oldest = Math.min(oldest, m.message.sentTimestamp);
+    return Number.isFinite(oldest) ? Math.max(0, Math.floor((Date.now() - oldest) / 1000)) : null;
+  };
+  return { endpoint, oldestMessageAgeSeconds, stop: () => app.close() } satisfies RunningEmulator & {
+    oldestMessageAgeSeconds: (queueUrl: string) => number | null;
+  };
 }
 
 type FauxqsStores = NonNullable<NonNullable<Parameters<typeof buildApp>[0]>['stores']>;

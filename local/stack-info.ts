@@ -1,5 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
+import { connectionFromOutputs } from '../shared/connection.js';
 import { LocalResolveError } from './intrinsics.js';
 
 /** What `.tierq/local.json` holds: enough for a producer or the CLI to reach the local stack. */
@@ -11,14 +12,6 @@ export interface LocalStackInfo {
   readonly dlq: string;
   readonly table: string;
 }
-
-/** Output keys of TierqStack (infra/tierq-stack.ts `OUTPUTS`), not imported to keep the CDK out of this process. */
-const OUTPUT = {
-  tiers: 'Tiers',
-  dlq: 'DeadLetterQueueUrl',
-  table: 'TableName',
-  queuePrefix: 'QueueUrl',
-} as const;
 
 /**
  * Resolves the stack's outputs; those naming a resource that is not run locally (SNS topic, IAM
@@ -54,22 +47,7 @@ export function stackInfo(
   region: string,
   endpoints: LocalStackInfo['endpoints'],
 ): LocalStackInfo {
-  const need = (key: string) => {
-    const value = outputs[key];
-    if (value === undefined) throw new Error(`The stack has no output ${key}; the local runner needs it`);
-    return value;
-  };
-  const queues: Record<string, string> = {};
-  for (const tier of need(OUTPUT.tiers)
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean)) {
-    // Output ids are PascalCase tier names (bulk-email → QueueUrlBulkEmail): compare loosely.
-    const wanted = `${OUTPUT.queuePrefix}${tier}`.replace(/[^A-Za-z0-9]/g, '').toLowerCase();
-    const key = Object.keys(outputs).find((k) => k.toLowerCase() === wanted);
-    queues[tier] = need(key ?? `${OUTPUT.queuePrefix}<${tier}>`);
-  }
-  return { region, endpoints, queues, dlq: need(OUTPUT.dlq), table: need(OUTPUT.table) };
+  return { region, endpoints, ...connectionFromOutputs(outputs, 'the stack') };
 }
 
 /**

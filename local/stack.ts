@@ -55,6 +55,11 @@ export interface LocalStack extends LocalStackInfo {
   readonly notRun: readonly string[];
   stats(): readonly MappingStats[];
   alarmStates(): Readonly<Record<string, AlarmState>>;
+  /**
+   * Age in seconds of each tier's oldest message (null when empty), read from the emulator
+   * this stack started; null for every tier when it runs on emulators started elsewhere.
+   */
+  oldestMessageAges(): Readonly<Record<string, number | null>>;
   /** Stops polling, lets running invocations finish (bounded by their timeout), stops everything. */
   stop(): Promise<void>;
 }
@@ -93,7 +98,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       : Promise.resolve(options.assemblyDir),
     own
       ? startEmulators({ onProgress: progress })
-      : Promise.resolve({ ...options.emulators, stop: async () => {} }),
+      : Promise.resolve({ ...options.emulators, oldestMessageAgeSeconds: () => null, stop: async () => {} }),
   );
   if (options.assemblyDir === undefined) {
     progress(
@@ -205,6 +210,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       notRun,
       stats: () => runner.stats(),
       alarmStates: () => evaluation.states(),
+      oldestMessageAges: () =>
+        Object.fromEntries(
+          Object.entries(info.queues).map(([tier, url]) => [tier, emulators.oldestMessageAgeSeconds(url)]),
+        ),
       stop: () => {
         stopping ??= cleanUp();
         return stopping;

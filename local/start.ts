@@ -1,6 +1,10 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { type DeadLetterInfo, peekDeadLetters } from '../shared/dlq/index.js';
+import { localClientConfig } from './emulators.js';
 import { startLiveView, taskTable } from './live-view.js';
-import { type PeekedDeadLetter, peekDeadLetters } from './peek-dead-letters.js';
+import { startMonitorFile } from './monitor-file.js';
 import { type LocalStack, startLocalStack } from './stack.js';
 import { type TaskCounts, tapTaskMetrics } from './task-metrics-tap.js';
 
@@ -55,6 +59,7 @@ async function main(): Promise<void> {
   // Installed before start-up, so a Ctrl-C during synth still shuts down cleanly.
   let stack: LocalStack | undefined;
   let view: { stop(): void } | undefined;
+  let monitor: { stop(): Promise<void> } | undefined;
   let shuttingDown = false;
   const shutdown = async (reason: string, code: number) => {
     if (shuttingDown) {
@@ -65,14 +70,14 @@ async function main(): Promise<void> {
     log(`${reason}: stopping (waiting for running invocations; press Ctrl-C again to force)`);
     // The view stops first: a frame sampled during the peek would show the DLQ briefly empty.
     view?.stop();
-    let letters: PeekedDeadLetter[] | string = [];
+    await monitor?.stop();
+    let letters: DeadLetterInfo[] | string = [];
     try {
       // Peeked while the emulator still runs; the DLQ is not polled, so nothing competes for it.
       letters = stack
         ? await peekDeadLetters({
-            region: stack.region,
-            sqsEndpoint: stack.endpoints.sqs,
-            queueUrl: stack.dlq,
+            sqs: new SQSClient(localClientConfig(stack.endpoints.sqs)),
+            dlqUrl: stack.dlq,
           })
         : [];
     } catch (error) {
@@ -107,6 +112,8 @@ async function main(): Promise<void> {
   log(`${'dlq'.padEnd(10)} ${stack.dlq}`);
   log(`${'table'.padEnd(10)} ${stack.table}`);
   view = startLiveView({ stack, taskCounts: metrics.counts });
+  // For `tierq status`: oldest ages and per-minute counts, which SQS does not report.
+  monitor = startMonitorFile({ path: join('.tierq', 'monitor.json'), stack, counts: metrics.counts });
   if (options.duration !== undefined) {
     setTimeout(() => void shutdown(`${options.duration} s elapsed`, 0), options.duration * 1000).unref();
   }
@@ -118,7 +125,7 @@ const LISTED_DEAD_LETTERS = 6;
 function summary(
   stack: LocalStack | undefined,
   counts: TaskCounts,
-  letters: readonly PeekedDeadLetter[] | string,
+  letters: readonly DeadLetterInfo[] | string,
 ): string {
   if (stack === undefined) return 'Stopped';
   const totals = stack.stats().reduce(
@@ -150,7 +157,7 @@ function summary(
     ]
       .filter(Boolean)
       .join(' ');
-    lines.push(`  ${l.reason.padEnd(16)} ${what}: ${l.error.slice(0, 110)}`);
+    lines.push(`  ${l.reason.padEnd(16)} ${what}: ${(l.error ?? '').slice(0, 110)}`);
   }
   return lines.join('\n');
 }

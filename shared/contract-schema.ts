@@ -56,6 +56,10 @@ const tierqBookkeepingSchema = z
         .max(128, { error: mustBe('a string of 1–128 characters') })
         .optional()
         .meta({ description: 'The tier the producer targeted.' }),
+      replay: z
+        .string({ error: mustBe('a string') })
+        .optional()
+        .meta({ description: 'Id of the DLQ replay that last re-sent this message.' }),
     },
     { error: mustBe('an object') },
   )

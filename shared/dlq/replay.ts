@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DeleteMessageCommand, type Message, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseEnvelope, serializeEnvelope } from '../contract.js';
 import { type DeadLetterInfo, describeDeadLetter } from './dead-letter-info.js';
@@ -45,21 +46,24 @@ export interface ReplayDeadLettersOptions {
 
 /**
  * The body to re-send: the original with a fresh attempt budget (`tierq.priorAttempts`
- * removed), everything else kept. Undefined when the body is not a valid envelope.
+ * removed) and this replay's id, everything else kept. Undefined when the body is not a valid
+ * envelope.
  */
-function freshBody(body: string): string | undefined {
+function freshBody(body: string, replayId: string): string | undefined {
   const parsed = parseEnvelope(body);
   if (!parsed.ok) return undefined;
-  const envelope = { ...parsed.envelope };
-  if (envelope.tierq?.priorAttempts !== undefined) {
-    const { priorAttempts: _, ...tierq } = envelope.tierq;
-    envelope.tierq = tierq;
-  }
+  const { priorAttempts: _, ...tierq } = parsed.envelope.tierq ?? {};
+  const envelope = { ...parsed.envelope, tierq: { ...tierq, replay: replayId } };
   try {
     return serializeEnvelope(envelope);
   } catch {
     return undefined;
   }
+}
+
+function replayedBy(body: string): string | undefined {
+  const parsed = parseEnvelope(body);
+  return parsed.ok ? parsed.envelope.tierq?.replay : undefined;
 }
 
 /**
@@ -86,13 +90,17 @@ export async function replayDeadLetters(options: ReplayDeadLettersOptions): Prom
     options.onProgress?.({ ...result, letter, outcome, error });
   };
 
+  // A replayed task that fails again comes back to the DLQ while the replay still runs; the id
+  // in its body tells this run not to send it round again (it stays for a later replay).
+  const replayId = randomUUID();
   const replayOne = async (message: Message): Promise<boolean> => {
+    if (replayedBy(message.Body ?? '') === replayId) return false;
     const letter = describeDeadLetter(message);
     const tier = letter.tier ?? options.defaultTier;
     if (options.task !== undefined && letter.task !== options.task) return false;
     if (options.tier !== undefined && tier !== options.tier) return false;
     const queueUrl = Object.hasOwn(queues, tier) ? queues[tier] : undefined;
-    const body = freshBody(letter.body);
+    const body = freshBody(letter.body, replayId);
     if (queueUrl === undefined || body === undefined) {
       const why = body === undefined ? 'body is not a valid v1 envelope' : `no queue for tier "${tier}"`;
       report(letter, 'skipped', new Error(why));

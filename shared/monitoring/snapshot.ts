@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand, type QueueAttributeName, type SQSClient } from '@aws-sdk/client-sqs';
+import type { ActivitySource } from './activity.js';
 
 /** Depth of one tier queue. */
 export interface TierSnapshot {
@@ -9,8 +10,8 @@ export interface TierSnapshot {
   /** Sent with a delay that has not passed (`ApproximateNumberOfMessagesDelayed`). */
   readonly delayed: number;
   /**
-   * Age of the oldest message, in seconds. Always null here: SQS has no queue attribute for it.
-   * The AWS source is CloudWatch's `ApproximateAgeOfOldestMessage` metric (AWS/SQS namespace).
+   * Age of the oldest message, in seconds, when an activity source knows it (SQS has no queue
+   * attribute for it): CloudWatch's `ApproximateAgeOfOldestMessage` on AWS, the emulator locally.
    */
   readonly oldestAgeSeconds: number | null;
 }
@@ -19,6 +20,8 @@ export interface TierSnapshot {
 export interface QueueSnapshot {
   readonly tiers: Readonly<Record<string, TierSnapshot>>;
   readonly dlq: { readonly visible: number };
+  /** Tasks completed and failed (attempts) over the last minute, when the activity source has them. */
+  readonly perMinute?: { readonly completed: number; readonly failed: number };
 }
 
 /** Options of {@link snapshot}. */
@@ -27,6 +30,8 @@ export interface SnapshotOptions {
   /** Queue URL of each tier. */
   readonly queues: Readonly<Record<string, string>>;
   readonly dlqUrl: string;
+  /** Where oldest ages and per-minute counts come from; its failure leaves them out, not the snapshot. */
+  readonly activity?: ActivitySource;
 }
 
 const DEPTH_ATTRIBUTES: QueueAttributeName[] = [
@@ -61,13 +66,20 @@ async function depth(sqs: SQSClient, queueUrl: string): Promise<TierSnapshot> {
 export async function snapshot(options: SnapshotOptions): Promise<QueueSnapshot> {
   const { sqs, queues, dlqUrl } = options;
   const names = Object.keys(queues);
-  const [dlq, ...depths] = await Promise.all([
+  const [activity, dlq, ...depths] = await Promise.all([
+    // Optional extras: an unreachable CloudWatch must not hide the queue depths.
+    options.activity?.().catch(() => undefined),
     depth(sqs, dlqUrl),
     ...names.map((name) => depth(sqs, queues[name] as string)),
   ]);
   const tiers: Record<string, TierSnapshot> = {};
   names.forEach((name, i) => {
-    tiers[name] = depths[i] as TierSnapshot;
+    const age = activity?.oldestAgeSeconds?.[name];
+    tiers[name] = { ...(depths[i] as TierSnapshot), oldestAgeSeconds: age ?? null };
   });
-  return { tiers, dlq: { visible: (dlq as TierSnapshot).visible } };
+  return {
+    tiers,
+    dlq: { visible: (dlq as TierSnapshot).visible },
+    ...(activity?.perMinute === undefined ? {} : { perMinute: activity.perMinute }),
+  };
 }

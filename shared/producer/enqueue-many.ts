@@ -1,4 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DepthGate } from './backpressure.js';
 import type { DedupStore } from './dedup.js';
 import type { OutgoingMessage } from './message.js';
 import type { EnqueueItem, EnqueueManyResult } from './producer.js';
@@ -17,6 +18,8 @@ export interface EnqueueManyDeps {
   readonly sqs: SQSClient;
   readonly dedup: () => DedupStore;
   readonly retry?: BatchRetryOptions;
+  /** Backpressure, when the producer has it. */
+  readonly gate?: DepthGate;
 }
 
 type Slot =
@@ -48,16 +51,27 @@ export async function enqueueManyWith(
         return failed(item.options?.id, error);
       }
       const window = item.options?.dedup;
+      if (window !== undefined) {
+        // Runs synchronously before any await, so input order decides which item is first.
+        const first = firstWithKey.get(window.key);
+        if (first !== undefined) return { kind: 'sameAs', index: first };
+        firstWithKey.set(window.key, index);
+      }
+      try {
+        if ((await deps.gate?.admit(message.tier, message.queueUrl)) === 'drop') {
+          return { kind: 'done', result: { id: message.id, status: 'dropped', tier: message.tier } };
+        }
+      } catch (error) {
+        return failed(message.id, error);
+      }
       if (window === undefined) return { kind: 'send', message };
-      // Runs synchronously before any await, so input order decides which item is first.
-      const first = firstWithKey.get(window.key);
-      if (first !== undefined) return { kind: 'sameAs', index: first };
-      firstWithKey.set(window.key, index);
       try {
         const claim = await deps.dedup().claim(window.key, window.windowSeconds, message.id);
         if (claim.claimed) return { kind: 'send', message, dedupKey: window.key };
+        deps.gate?.sent(message.tier, -1);
         return deduplicated(claim.taskId);
       } catch (error) {
+        deps.gate?.sent(message.tier, -1);
         return failed(message.id, error);
       }
     }),
@@ -79,6 +93,7 @@ export async function enqueueManyWith(
         return;
       }
       results[index] = { id: slot.message.id, status: 'failed', error };
+      deps.gate?.sent(slot.message.tier, -1);
       if (slot.dedupKey !== undefined) {
         // A failed send must not hold the key, or a retry would be deduplicated against nothing.
         await deps
@@ -97,7 +112,7 @@ export async function enqueueManyWith(
   return slots.map((slot, index) => {
     if (slot.kind !== 'sameAs') return results[index] as EnqueueManyResult;
     const first = results[slot.index] as EnqueueManyResult;
-    return first.status === 'failed' ? first : deduplicated(first.id).result;
+    return first.status === 'failed' || first.status === 'dropped' ? first : deduplicated(first.id).result;
   });
 }
 

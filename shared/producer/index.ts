@@ -8,9 +8,16 @@
  * await producer.enqueue('echo', { hello: 'world' }, { priority: 'high' });
  * ```
  */
-export { loadLocalConfig, type ProducerConfig } from './config.js';
+export {
+  connectionFromOutputs,
+  loadLocalConfig,
+  loadStackConfig,
+  type TierqConnection,
+} from '../connection.js';
+export { MessageTooLargeError, QueueFullError, UnknownTierError } from '../errors.js';
+export type { BackpressureOptions, BackpressureStrategy } from './backpressure.js';
+export type { ProducerConfig } from './config.js';
 export { type DedupClaim, DedupStore } from './dedup.js';
-export { MessageTooLargeError, UnknownTierError } from './errors.js';
 export { type EnqueueOptions, MAX_DELAY_SECONDS } from './message.js';
 export { packBatches, SQS_BATCH_LIMITS } from './pack.js';
 export {

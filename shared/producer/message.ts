@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CONTRACT_VERSION, MAX_BODY_BYTES, serializeEnvelope, type TaskEnvelope } from '../contract.js';
-import { ConfigError } from '../errors.js';
-import { MessageTooLargeError, UnknownTierError } from './errors.js';
+import { ConfigError, MessageTooLargeError, UnknownTierError } from '../errors.js';
 
 /** SQS's longest DelaySeconds; later starts travel as `runAt` and the consumer defers in hops. */
 export const MAX_DELAY_SECONDS = 900;
@@ -118,6 +117,7 @@ function serializeBounded(envelope: TaskEnvelope): string {
     // serializeEnvelope below reports the serialization error with its cause.
   }
   const bytes = text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_BODY_BYTES) throw new MessageTooLargeError({ task: envelope.task, bytes });
+  if (bytes > MAX_BODY_BYTES)
+    throw new MessageTooLargeError({ task: envelope.task, bytes, limit: MAX_BODY_BYTES });
   return serializeEnvelope(envelope);
 }

@@ -2,14 +2,16 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { StoreError } from '../errors.js';
 import type { AnyTask, TaskInput } from '../registry.js';
+import { DepthGate } from './backpressure.js';
 import { type ProducerConfig, validateProducerConfig } from './config.js';
 import { DedupStore } from './dedup.js';
 import { enqueueManyWith } from './enqueue-many.js';
 import { buildMessage, type EnqueueOptions, type OutgoingMessage } from './message.js';
 
 /**
- * What `enqueue` did: sent a new task, or found one already enqueued under the dedup key
- * (then `id` and `dedupOf` are that first task's id, the one that will run).
+ * What `enqueue` did: sent a new task; found one already enqueued under the dedup key (then
+ * `id` and `dedupOf` are that first task's id, the one that will run); or, with backpressure
+ * strategy `drop`, sent nothing because the tier was full.
  *
  * @example
  * ```ts
@@ -18,7 +20,8 @@ import { buildMessage, type EnqueueOptions, type OutgoingMessage } from './messa
  */
 export type EnqueueResult =
   | { readonly id: string; readonly status: 'sent' }
-  | { readonly id: string; readonly status: 'deduplicated'; readonly dedupOf: string };
+  | { readonly id: string; readonly status: 'deduplicated'; readonly dedupOf: string }
+  | { readonly id: string; readonly status: 'dropped'; readonly tier: string };
 
 /**
  * One item's outcome in `enqueueMany`; a failed item carries its error and was not sent.
@@ -83,6 +86,7 @@ export function createProducer(config: ProducerConfig): Producer {
     ...(config.credentials === undefined ? {} : { credentials: config.credentials }),
   });
   const sqs = config.sqs ?? new SQSClient(clientConfig(config.endpoints?.sqs));
+  const gate = config.backpressure === undefined ? undefined : new DepthGate(sqs, config.backpressure);
   let dedup: DedupStore | undefined;
   const dedupStore = () => {
     dedup ??= new DedupStore(
@@ -127,22 +131,36 @@ export function createProducer(config: ProducerConfig): Producer {
     }
   }
 
-  async function enqueue(task: string | AnyTask, payload: unknown, options?: EnqueueOptions) {
+  async function enqueue(
+    task: string | AnyTask,
+    payload: unknown,
+    options?: EnqueueOptions,
+  ): Promise<EnqueueResult> {
     const message = build({ task, payload, ...(options === undefined ? {} : { options }) });
-    return claimed(message, options, async () => {
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: message.queueUrl,
-          MessageBody: message.body,
-          DelaySeconds: message.delaySeconds,
-        }),
-      );
-      return { id: message.id, status: 'sent' as const };
-    });
+    if ((await gate?.admit(message.tier, message.queueUrl)) === 'drop') {
+      return { id: message.id, status: 'dropped', tier: message.tier };
+    }
+    try {
+      const result = await claimed(message, options, async () => {
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: message.queueUrl,
+            MessageBody: message.body,
+            DelaySeconds: message.delaySeconds,
+          }),
+        );
+        return { id: message.id, status: 'sent' as const };
+      });
+      if (result.status !== 'sent') gate?.sent(message.tier, -1);
+      return result;
+    } catch (error) {
+      gate?.sent(message.tier, -1);
+      throw error;
+    }
   }
 
   async function enqueueMany(items: readonly EnqueueItem[]): Promise<EnqueueManyResult[]> {
-    return enqueueManyWith(items, { build, sqs, dedup: dedupStore });
+    return enqueueManyWith(items, { build, sqs, dedup: dedupStore, ...(gate === undefined ? {} : { gate }) });
   }
 
   return { enqueue, enqueueMany } as Producer;

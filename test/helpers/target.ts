@@ -4,8 +4,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import type { LocalStackInfo } from '../../local/stack.js';
 import { startLocalStack } from '../../local/stack.js';
+import { parseLocalConnection } from '../../shared/connection.js';
 import { uniqueName } from './aws.js';
 
 /**
@@ -118,37 +118,6 @@ async function readStackOutputsTarget(file: string): Promise<E2eTarget> {
       `TIERQ_E2E_TARGET=stack-outputs needs ${file} (set TIERQ_E2E_OUTPUTS, or run scripts/test-localstack.sh): ${(error as Error).message}`,
     );
   }
-  return { ...parseStackOutputs(JSON.parse(text), file), stop: async () => {} };
-}
-
-/** Checks a parsed `.tierq/local.json`-shaped document, naming the file and field that is wrong. */
-export function parseStackOutputs(value: unknown, file: string): LocalStackInfo {
-  const fail = (what: string): never => {
-    throw new Error(
-      `${file}: ${what} (expected { region, endpoints: { sqs, dynamodb }, queues, dlq, table })`,
-    );
-  };
-  const record = (v: unknown, where: string): Record<string, unknown> =>
-    typeof v === 'object' && v !== null && !Array.isArray(v)
-      ? (v as Record<string, unknown>)
-      : fail(`${where} is not an object`);
-  const text = (v: unknown, where: string): string =>
-    typeof v === 'string' && v !== '' ? v : fail(`${where} is not a non-empty string`);
-
-  const doc = record(value, 'the document');
-  const endpoints = record(doc.endpoints, 'endpoints');
-  const queues: Record<string, string> = {};
-  for (const [tier, url] of Object.entries(record(doc.queues, 'queues')))
-    queues[tier] = text(url, `queues.${tier}`);
-  if (Object.keys(queues).length === 0) fail('queues is empty');
-  return {
-    region: text(doc.region, 'region'),
-    endpoints: {
-      sqs: text(endpoints.sqs, 'endpoints.sqs'),
-      dynamodb: text(endpoints.dynamodb, 'endpoints.dynamodb'),
-    },
-    queues,
-    dlq: text(doc.dlq, 'dlq'),
-    table: text(doc.table, 'table'),
-  };
+  const { credentials: _, ...info } = parseLocalConnection(JSON.parse(text), file);
+  return { ...info, stop: async () => {} };
 }

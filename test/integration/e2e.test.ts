@@ -3,6 +3,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getTaskState, type TaskState } from '../../shared/stores/task-store.js';
 import { waitFor } from '../helpers/aws.js';
+import { cliWorkspace, runCli } from '../helpers/cli.js';
 import {
   connectE2e,
   type DeadLetterSeen,
@@ -215,4 +216,34 @@ describe('tierq on the local stack, end to end', () => {
     }
     expect(await peekDeadLetters(target.dlq)).toEqual([]);
   }, 50_000);
+});
+
+describe('the tierq CLI against the stack', () => {
+  it('enqueues with `tierq enqueue` and follows the task to succeeded with `tierq task`', async () => {
+    const { stop: _, ...info } = target;
+    const dir = await cliWorkspace(info);
+    const id = uid('cli');
+    const sent = await runCli(
+      ['enqueue', 'echo', '--payload', '{"via":"cli"}', '--priority', 'high', '--id', id],
+      dir,
+    );
+    expect(sent).toMatchObject({ code: 0, stdout: `sent ${id}\n` });
+    const done = await waitFor(
+      async () => {
+        const view = JSON.parse((await runCli(['task', id, '--json'], dir)).stdout);
+        return view.status === 'succeeded' && view;
+      },
+      { timeoutMs: 20_000, intervalMs: 250, message: 'tierq task to report succeeded' },
+    );
+    expect(done).toEqual({
+      id,
+      task: 'echo',
+      status: 'succeeded',
+      attempts: 1,
+      result: { via: 'cli' },
+      error: null,
+    });
+    const status = JSON.parse((await runCli(['status', '--json'], dir)).stdout);
+    expect(Object.keys(status.tiers)).toEqual([...tiers]);
+  }, 30_000);
 });

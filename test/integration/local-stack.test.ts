@@ -4,8 +4,14 @@ import { mkdtempSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { localClientConfig } from '../../local/emulators.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { sqsClient, uniqueName, waitFor } from '../helpers/aws.js';
 
@@ -118,11 +124,23 @@ describe('startLocalStack', () => {
 });
 
 describe('startLocalStack with its own emulators', () => {
-  it('stops DynamoDB Local and removes the connection file', async () => {
+  it('reports the oldest message age per tier, stops DynamoDB Local and removes the connection file', async () => {
     const stateFile = join(stateDir, 'own.json');
     const javaBefore = dynamoDbLocalPids();
     const stack = await startLocalStack({ assemblyDir, stateFile });
     expect(dynamoDbLocalPids().length).toBeGreaterThan(javaBefore.length);
+
+    // A task that runs for 2.5 s stays in flight: its age grows while it runs.
+    const own = new SQSClient(localClientConfig(stack.endpoints.sqs));
+    await own.send(
+      new SendMessageCommand({ QueueUrl: stack.queues.high, MessageBody: envelope('sleep', { ms: 2_500 }) }),
+    );
+    await waitFor(() => (stack.oldestMessageAges().high ?? 0) >= 1, {
+      timeoutMs: 5_000,
+      message: 'an age of 1 s',
+    });
+    expect(Object.keys(stack.oldestMessageAges())).toEqual([...stack.tiers]);
+    expect(stack.oldestMessageAges().low).toBeNull();
 
     await stack.stop();
 

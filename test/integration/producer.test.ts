@@ -8,7 +8,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { localClientConfig } from '../../local/emulators.js';
 import { parseEnvelope, type TaskEnvelope } from '../../shared/contract.js';
-import { MessageTooLargeError } from '../../shared/producer/errors.js';
+import { MessageTooLargeError } from '../../shared/errors.js';
 import { createProducer, type Producer } from '../../shared/producer/producer.js';
 import { defineTask } from '../../shared/registry.js';
 import { createTestQueue, createTestTable, dynamoClient, waitFor } from '../helpers/aws.js';

@@ -2,8 +2,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadLocalConfig } from '../../../../shared/connection.js';
 import { ConfigError } from '../../../../shared/errors.js';
-import { loadLocalConfig, validateProducerConfig } from '../../../../shared/producer/config.js';
+import { validateProducerConfig } from '../../../../shared/producer/config.js';
 
 const info = {
   region: 'us-east-1',

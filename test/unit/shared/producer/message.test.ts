@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnvelope } from '../../../../shared/contract.js';
-import { ConfigError, InvalidMessageError } from '../../../../shared/errors.js';
-import { MessageTooLargeError, UnknownTierError } from '../../../../shared/producer/errors.js';
+import {
+  ConfigError,
+  InvalidMessageError,
+  MessageTooLargeError,
+  UnknownTierError,
+} from '../../../../shared/errors.js';
 import { buildMessage, type EnqueueOptions } from '../../../../shared/producer/message.js';
 
 const now = Date.parse('2030-01-01T00:00:00.000Z');

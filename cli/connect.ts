@@ -1,0 +1,99 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { loadLocalConfig, loadStackConfig, type TierqConnection } from '../shared/connection.js';
+import { ConfigError } from '../shared/errors.js';
+import { type ActivitySource, localActivity } from '../shared/monitoring/activity.js';
+import { cloudWatchActivity } from '../shared/monitoring/cloudwatch-activity.js';
+
+/** The global options every command accepts. */
+export interface TargetOptions {
+  readonly stack?: string;
+  readonly region?: string;
+}
+
+/** One tierq deployment, connected: clients, URLs and where its activity figures come from. */
+export interface Target {
+  readonly connection: TierqConnection;
+  readonly sqs: SQSClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly activity: ActivitySource;
+  /** Says what this target is, for messages: `the local stack` or `stack X in R`. */
+  readonly description: string;
+  /** How to bring the target up when it cannot be reached. */
+  readonly hint: string;
+}
+
+/** Where the local stack writes its connection file (see local/stack.ts). */
+export const LOCAL_FILE = join('.tierq', 'local.json');
+
+/**
+ * The target: `--stack NAME [--region R]` on AWS, else the local stack when `.tierq/local.json`
+ * exists. Throws {@link ConfigError} saying how to get one when neither is there.
+ *
+ * @example
+ * const target = await connect({ stack: 'Tierq-prod', region: 'eu-west-1' });
+ */
+export async function connect(options: TargetOptions): Promise<Target> {
+  if (options.stack !== undefined) {
+    const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    if (region === undefined) throw new ConfigError('--stack needs --region (or AWS_REGION)');
+    const connection = await loadStackConfig({ stackName: options.stack, region });
+    return {
+      connection,
+      sqs: new SQSClient({ region }),
+      dynamodb: new DynamoDBClient({ region }),
+      activity: cloudWatchActivity({
+        cloudwatch: new CloudWatchClient({ region }),
+        queues: connection.queues,
+      }),
+      description: `stack ${options.stack} in ${region}`,
+      hint: 'check the network and your AWS credentials',
+    };
+  }
+  if (!existsSync(LOCAL_FILE)) {
+    throw new ConfigError(
+      `no local stack here (${LOCAL_FILE} not found): start one with \`npm start\` or \`npx tierq local\`, or target AWS with --stack NAME --region R`,
+    );
+  }
+  const connection = await loadLocalConfig(LOCAL_FILE);
+  const client = (endpoint: string) => ({
+    region: connection.region,
+    endpoint,
+    credentials: connection.credentials,
+    // An emulator that is down answers at once; two tries is enough to say so.
+    maxAttempts: 2,
+  });
+  return {
+    connection,
+    sqs: new SQSClient(client(connection.endpoints.sqs)),
+    dynamodb: new DynamoDBClient(client(connection.endpoints.dynamodb)),
+    activity: localActivity(join(dirname(LOCAL_FILE), 'monitor.json')),
+    description: 'the local stack',
+    hint: `the stack recorded in ${LOCAL_FILE} does not answer; start it again with \`npm start\` or \`npx tierq local\``,
+  };
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT']);
+
+/**
+ * A readable sentence for an SDK error that means the endpoint is down, naming it; else undefined.
+ *
+ * @example
+ * const why = unreachable(error, target); if (why) console.error(why);
+ */
+export function unreachable(
+  error: unknown,
+  target: Pick<Target, 'connection' | 'description' | 'hint'>,
+): string | undefined {
+  const chain: unknown[] = [];
+  for (let e: unknown = error; e instanceof Error && chain.length < 5; e = e.cause) chain.push(e);
+  if (error instanceof AggregateError) chain.push(...error.errors);
+  const down = chain.some((e) => UNREACHABLE.has((e as { code?: string }).code ?? ''));
+  if (!down) return undefined;
+  const endpoints = target.connection.endpoints;
+  const where = endpoints === undefined ? '' : ` (SQS ${endpoints.sqs}, DynamoDB ${endpoints.dynamodb})`;
+  return `cannot reach ${target.description}${where}: ${target.hint}`;
+}

@@ -1,0 +1,168 @@
+import { readFile } from 'node:fs/promises';
+import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/**
+ * Everything a producer, the DLQ tools or the CLI need to reach one tierq deployment: the tier
+ * queue URLs (highest priority first), the DLQ, the table, and — for the local stack — emulator
+ * endpoints and the placeholder credentials the emulators accept.
+ *
+ * @example
+ * ```ts
+ * const connection: TierqConnection = await loadStackConfig({ stackName: 'Tierq-prod', region: 'eu-west-1' });
+ * const producer = createProducer(connection);
+ * ```
+ */
+export interface TierqConnection {
+  readonly region: string;
+  readonly endpoints?: { readonly sqs: string; readonly dynamodb: string };
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly queues: Readonly<Record<string, string>>;
+  readonly dlq: string;
+  readonly table: string;
+}
+
+/**
+ * A connection to the local stack: always with emulator endpoints.
+ *
+ * @example
+ * ```ts
+ * const { endpoints }: LocalConnection = await loadLocalConfig();
+ * ```
+ */
+export type LocalConnection = TierqConnection & {
+  readonly endpoints: NonNullable<TierqConnection['endpoints']>;
+};
+
+/** Output keys of TierqStack (infra/tierq-stack.ts); queue outputs are `QueueUrl<PascalTier>`. */
+export const StackOutput = {
+  tiers: 'Tiers',
+  dlq: 'DeadLetterQueueUrl',
+  table: 'TableName',
+  queuePrefix: 'QueueUrl',
+} as const;
+
+/** The emulators accept any credentials; these keep the SDK from looking for real ones. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+const nonEmpty = z.string().min(1);
+const localFile = z.object({
+  region: nonEmpty,
+  endpoints: z.object({ sqs: nonEmpty, dynamodb: nonEmpty }),
+  queues: z
+    .record(z.string(), nonEmpty)
+    .refine((q) => Object.keys(q).length > 0, 'must name at least one tier'),
+  dlq: nonEmpty,
+  table: nonEmpty,
+});
+
+/**
+ * Checks a parsed `.tierq/local.json` document, naming `source` and the field that is wrong.
+ *
+ * @example
+ * ```ts
+ * const connection = parseLocalConnection(JSON.parse(text), '.tierq/local.json');
+ * ```
+ */
+export function parseLocalConnection(value: unknown, source: string): LocalConnection {
+  const parsed = localFile.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'the document'}: ${i.message}`);
+    throw new ConfigError(`${source} is not a tierq connection file (${issues.join('; ')})`);
+  }
+  return { ...parsed.data, credentials: LOCAL_CREDENTIALS };
+}
+
+/**
+ * Reads the connection file the local stack writes (`npm start`). Throws {@link ConfigError}
+ * naming the path, and how to create it, when it is missing or malformed.
+ *
+ * @example
+ * ```ts
+ * const producer = createProducer(await loadLocalConfig());
+ * ```
+ */
+export async function loadLocalConfig(path = '.tierq/local.json'): Promise<LocalConnection> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`cannot read ${path}; start the local stack with npm start`, { cause });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`${path} is not valid JSON; restart the local stack with npm start`, { cause });
+  }
+  return parseLocalConnection(raw, path);
+}
+
+/**
+ * The tier queues, DLQ and table named by TierqStack's outputs. Throws {@link ConfigError}
+ * naming the missing output.
+ *
+ * @example
+ * ```ts
+ * const { queues, dlq, table } = connectionFromOutputs({ Tiers: 'high,low', QueueUrlHigh: h, QueueUrlLow: l, DeadLetterQueueUrl: d, TableName: 't' }, 'my stack');
+ * ```
+ */
+export function connectionFromOutputs(
+  outputs: Readonly<Record<string, string>>,
+  source: string,
+): Pick<TierqConnection, 'queues' | 'dlq' | 'table'> {
+  const need = (key: string) => {
+    const value = outputs[key];
+    if (value === undefined) throw new ConfigError(`${source} has no output ${key}; is it a tierq stack?`);
+    return value;
+  };
+  const queues: Record<string, string> = {};
+  for (const tier of need(StackOutput.tiers)
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)) {
+    // Output ids are PascalCase tier names (bulk-email → QueueUrlBulkEmail): compare loosely.
+    const wanted = `${StackOutput.queuePrefix}${tier}`.replace(/[^A-Za-z0-9]/g, '').toLowerCase();
+    const key = Object.keys(outputs).find((k) => k.toLowerCase() === wanted);
+    queues[tier] = need(key ?? `${StackOutput.queuePrefix}<${tier}>`);
+  }
+  return { queues, dlq: need(StackOutput.dlq), table: need(StackOutput.table) };
+}
+
+/**
+ * Reads a deployed stack's outputs with CloudFormation DescribeStacks (credentials from the
+ * default provider chain) and returns its connection.
+ *
+ * @example
+ * ```ts
+ * const producer = createProducer(await loadStackConfig({ stackName: 'Tierq-prod', region: 'eu-west-1' }));
+ * ```
+ */
+export async function loadStackConfig(options: {
+  readonly stackName: string;
+  readonly region: string;
+  readonly cloudformation?: CloudFormationClient;
+}): Promise<TierqConnection> {
+  const { stackName, region } = options;
+  const cloudformation = options.cloudformation ?? new CloudFormationClient({ region });
+  let stacks: Stack[];
+  try {
+    stacks = (await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks ?? [];
+  } catch (error) {
+    // CloudFormation answers an unknown stack with a ValidationError "Stack with id X does not exist".
+    if (error instanceof Error && error.name === 'ValidationError' && /does not exist/.test(error.message)) {
+      throw new ConfigError(`stack ${stackName} not found in ${region}`, { cause: error });
+    }
+    throw error;
+  }
+  const stack = stacks[0];
+  if (stack === undefined) throw new ConfigError(`stack ${stackName} not found in ${region}`);
+  const outputs: Record<string, string> = {};
+  for (const output of stack.Outputs ?? []) {
+    if (output.OutputKey !== undefined && output.OutputValue !== undefined) {
+      outputs[output.OutputKey] = output.OutputValue;
+    }
+  }
+  return { region, ...connectionFromOutputs(outputs, `stack ${stackName} (${region})`) };
+}

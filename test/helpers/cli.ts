@@ -1,0 +1,41 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = new URL('../../cli/bin.mjs', import.meta.url).pathname;
+
+/** What a finished `tierq` run printed and returned. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `tierq <args>` in `cwd` as a separate process, stdin closed (not a terminal). */
+export function spawnCli(args: readonly string[], cwd: string): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs `tierq <args>` in `cwd` to the end. */
+export async function runCli(args: readonly string[], cwd: string): Promise<CliRun> {
+  const child = spawnCli(args, cwd);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stdout, stderr };
+}
+
+/** A fresh directory holding `.tierq/local.json` with `info`, as the local stack writes it. */
+export async function cliWorkspace(info: unknown): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tierq-cli-'));
+  await mkdir(join(dir, '.tierq'));
+  await writeFile(join(dir, '.tierq', 'local.json'), JSON.stringify(info));
+  return dir;
+}

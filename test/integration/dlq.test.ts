@@ -115,12 +115,39 @@ describe('dead-letter operations', () => {
     const left = await peekDeadLetters({ sqs: sqsClient(), dlqUrl });
     expect(left.map((l) => l.reason).sort()).toEqual(['invalid-json', 'permanent-error']);
 
+    // The copies carry the replay's id, so a task failing again during this replay is not resent.
+    const replay = expect.any(String);
     expect(await receiveBodies(h.urlOf('critical'))).toEqual([
-      { v: 1, id: ids.always, task: 'always', payload: null },
+      { v: 1, id: ids.always, task: 'always', payload: null, tierq: { replay } },
     ]);
     const { priorAttempts: _, ...tierq } = PRIOR.tierq;
-    expect(await receiveBodies(h.urlOf('normal'))).toEqual([{ v: 1, id: ids.prior, ...PRIOR, tierq }]);
+    expect(await receiveBodies(h.urlOf('normal'))).toEqual([
+      { v: 1, id: ids.prior, ...PRIOR, tierq: { ...tierq, replay } },
+    ]);
     expect((await h.depth('low')).visible + (await h.depth('high')).visible).toBe(0);
+  });
+
+  it('does not send round again a task that fails anew while the same replay runs', async () => {
+    const { h, dlqUrl, queues } = await withDeadLetters();
+    let bounce: Promise<unknown> | undefined;
+    const result = await replayDeadLetters({
+      sqs: sqsClient(),
+      dlqUrl,
+      queues,
+      defaultTier: 'normal',
+      task: 'reject',
+      // The consumer takes the copy and dead-letters it again while the replay is still reading
+      // the DLQ (its next receive long-polls for a second).
+      onProgress: () => {
+        bounce = h.receive('low', 10, 1).then((event) => h.invoke(event));
+      },
+    });
+    await bounce;
+    expect(result).toEqual({ replayed: 1, skipped: 0, failed: 0 });
+    await waitFor(async () => (await dlqSize(h)) === 4, { message: 'the rejected task back in the DLQ' });
+    // A second pass over the DLQ by a new replay does pick it up: only this replay skips it.
+    const again = await replayDeadLetters({ sqs: sqsClient(), dlqUrl, queues, defaultTier: 'normal', task: 'reject' });
+    expect(again.replayed).toBe(1);
   });
 
   it('keeps a letter in the DLQ when sending its copy fails, and skips bodies it cannot replay', async () => {

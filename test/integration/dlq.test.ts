@@ -146,7 +146,13 @@ describe('dead-letter operations', () => {
     expect(result).toEqual({ replayed: 1, skipped: 0, failed: 0 });
     await waitFor(async () => (await dlqSize(h)) === 4, { message: 'the rejected task back in the DLQ' });
     // A second pass over the DLQ by a new replay does pick it up: only this replay skips it.
-    const again = await replayDeadLetters({ sqs: sqsClient(), dlqUrl, queues, defaultTier: 'normal', task: 'reject' });
+    const again = await replayDeadLetters({
+      sqs: sqsClient(),
+      dlqUrl,
+      queues,
+      defaultTier: 'normal',
+      task: 'reject',
+    });
     expect(again.replayed).toBe(1);
   });
 

@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inject } from 'vitest';
+import { type ConsumerHarness, TIERS } from './consumer-harness.js';
 
 const BIN = new URL('../../cli/bin.mjs', import.meta.url).pathname;
 
@@ -38,4 +40,16 @@ export async function cliWorkspace(info: unknown): Promise<string> {
   await mkdir(join(dir, '.tierq'));
   await writeFile(join(dir, '.tierq', 'local.json'), JSON.stringify(info));
   return dir;
+}
+
+/** A workspace whose `.tierq/local.json` points at a consumer harness's queues and table. */
+export async function harnessWorkspace(h: ConsumerHarness): Promise<string> {
+  const { region, endpoints } = inject('emulators');
+  return cliWorkspace({
+    region,
+    endpoints,
+    queues: Object.fromEntries(TIERS.map((t) => [t, h.urlOf(t)])),
+    dlq: h.config.deadLetterQueueUrl,
+    table: h.config.tableName,
+  });
 }

@@ -1,10 +1,10 @@
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PermanentTaskError } from '../../shared/errors.js';
 import { defineTask } from '../../shared/registry.js';
 import { waitFor } from '../helpers/aws.js';
-import { cliWorkspace, runCli, spawnCli } from '../helpers/cli.js';
-import { consumerHarness, TIERS } from '../helpers/consumer-harness.js';
+import { harnessWorkspace, runCli, spawnCli } from '../helpers/cli.js';
+import { consumerHarness } from '../helpers/consumer-harness.js';
 
 const LETTERS = 30;
 
@@ -23,14 +23,7 @@ const gate = defineTask({
 describe('tierq dlq replay, interrupted', () => {
   it('loses nothing when killed halfway, and the rerun plus idempotency runs each task once', async () => {
     const h = await consumerHarness({ tasks: [gate] });
-    const { region, endpoints } = inject('emulators');
-    const dir = await cliWorkspace({
-      region,
-      endpoints,
-      queues: Object.fromEntries(TIERS.map((t) => [t, h.urlOf(t)])),
-      dlq: h.config.deadLetterQueueUrl,
-      table: h.config.tableName,
-    });
+    const dir = await harnessWorkspace(h);
     const ids = Array.from({ length: LETTERS }, (_, i) => `r-${i}`);
     for (const id of ids) await h.send('low', { id, task: 'gate', payload: { id } });
     await waitFor(

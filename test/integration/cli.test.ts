@@ -2,12 +2,12 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PermanentTaskError } from '../../shared/errors.js';
 import { defineTask } from '../../shared/registry.js';
 import { sqsClient, waitFor } from '../helpers/aws.js';
-import { cliWorkspace, runCli } from '../helpers/cli.js';
+import { cliWorkspace, harnessWorkspace, runCli } from '../helpers/cli.js';
 import { type ConsumerHarness, consumerHarness, TIERS } from '../helpers/consumer-harness.js';
 
 const echo = defineTask({ name: 'echo', schema: z.object({ n: z.number() }), handler: ({ n }) => ({ n }) });
@@ -22,14 +22,7 @@ const reject = defineTask({
 /** Real queues, table and consumer, and a directory whose .tierq/local.json points at them. */
 async function setup() {
   const h = await consumerHarness({ tasks: [echo, reject] });
-  const { region, endpoints } = inject('emulators');
-  const dir = await cliWorkspace({
-    region,
-    endpoints,
-    queues: Object.fromEntries(TIERS.map((t) => [t, h.urlOf(t)])),
-    dlq: h.config.deadLetterQueueUrl,
-    table: h.config.tableName,
-  });
+  const dir = await harnessWorkspace(h);
   const tierq = (...args: string[]) => runCli(args, dir);
   return { h, dir, tierq };
 }

@@ -28,6 +28,18 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          // The same emulators as the integration project; the suite puts its own proxies in front.
+          globalSetup: ['test/integration/global-setup.ts'],
+          // One file at a time: each drives a whole local stack, and CI has two cores.
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

@@ -7,7 +7,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { localClientConfig } from './emulators.js';
-import type { LocalFunction } from './lambda-runtime.js';
+import type { InvocationResult, LocalFunction } from './lambda-runtime.js';
+import { InvocationFault, type RunnerFaults } from './runner-faults.js';
 import { batchVerdict, toSqsRecord } from './sqs-event.js';
 
 /** One `AWS::Lambda::EventSourceMapping` on an SQS queue, resolved to local values. */
@@ -56,6 +57,8 @@ export interface EventSourceRunnerOptions {
   readonly visibilityTimeoutOverride?: number;
   /** Called with one line per notable event (invocation errors, timeouts, SQS errors). */
   readonly log?: (line: string) => void;
+  /** Test-only fault injection (crashes, timeouts, duplicate deliveries); see {@link RunnerFaults}. */
+  readonly faults?: RunnerFaults;
 }
 
 /** Running event source mappings. */
@@ -155,16 +158,28 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
     return deleted;
   };
 
-  const invoke = async (m: SqsEventSourceMapping, s: MappingStats, messages: Message[]): Promise<void> => {
+  const invoke = async (
+    m: SqsEventSourceMapping,
+    s: MappingStats,
+    messages: Message[],
+    duplicate = false,
+  ): Promise<void> => {
     const ids = new Set(messages.map((msg) => msg.MessageId ?? ''));
+    const fault = options.faults?.invocation?.({ mapping: m.logicalId, messages, duplicate });
     s.batches += 1;
     s.records += messages.length;
     s.inFlight += messages.length;
     let failed: ReadonlySet<string> = ids;
     try {
-      const result = await m.fn.invoke({
+      const started = Date.now();
+      let result: InvocationResult = await m.fn.invoke({
         Records: messages.map((msg) => toSqsRecord(msg, m.queueArn, options.region)),
       });
+      if (fault === InvocationFault.timeout && result.status !== 'timeout') {
+        // Injected: held to its deadline, like an invocation whose event loop never empties.
+        await sleep(Math.max(0, started + m.fn.definition.timeoutSeconds * 1000 - Date.now()));
+        result = { status: 'timeout', durationMs: Date.now() - started };
+      }
       const what = `${m.fn.definition.logicalId} on ${m.logicalId}: batch of ${messages.length}`;
       if (result.status === 'timeout') {
         s.timeouts += 1;
@@ -172,6 +187,9 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
       } else if (result.status === 'error') {
         s.errors += 1;
         log(`${what} failed: ${describeError(result.error)}; every record will be retried`);
+      } else if (fault === InvocationFault.crashBeforeAck) {
+        s.errors += 1;
+        log(`${what} crashed after the handler returned (injected); every record will be retried`);
       } else {
         const verdict = batchVerdict(result.response, ids, m.reportBatchItemFailures);
         if (verdict.kind === 'malformed') {
@@ -197,7 +215,13 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
         const messages = await gather(m);
         // Received during shutdown: left alone, they reappear after their visibility timeout.
         if (messages.length === 0 || controller.signal.aborted) continue;
-        await invoke(m, s, messages);
+        const again = options.faults?.duplicate?.({ mapping: m.logicalId, messages, duplicate: false });
+        if (again === undefined || again.length === 0) await invoke(m, s, messages);
+        else {
+          // Both run to the end before this poller receives again, whichever fails.
+          const both = await Promise.allSettled([invoke(m, s, messages), invoke(m, s, [...again], true)]);
+          for (const r of both) if (r.status === 'rejected') throw r.reason;
+        }
       } catch (error) {
         if (controller.signal.aborted) return;
         log(`${m.logicalId}: ${describeError(error)}; polling again in ${RETRY_AFTER_ERROR_MS / 1000} s`);

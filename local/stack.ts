@@ -9,6 +9,7 @@ import { type MappingStats, startEventSources } from './event-source-runner.js';
 import { functionResource, readFunctionDefinition } from './function-definition.js';
 import { type LocalFunction, loadFunction } from './lambda-runtime.js';
 import { PROVISIONED_TYPES, provision } from './provision.js';
+import type { RunnerFaults } from './runner-faults.js';
 import { type LocalStackInfo, resolveOutputs, stackInfo, writeJsonAtomically } from './stack-info.js';
 
 export type { LocalStackInfo } from './stack-info.js';
@@ -33,6 +34,8 @@ export interface LocalStackOptions {
   readonly stateFile?: string | false;
   /** Test-only, see {@link EventSourceRunnerOptions.visibilityTimeoutOverride}. */
   readonly visibilityTimeoutOverride?: number;
+  /** Test-only fault injection into the event source runner, see {@link RunnerFaults}. */
+  readonly runnerFaults?: RunnerFaults;
   /**
    * Variables merged over each function's resolved template environment, e.g. in tests
    * `{ TIERQ_MAX_HOP_SECONDS: '1' }`. They are set before the bundle is loaded, so configuration
@@ -150,6 +153,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region,
       sqsEndpoint: emulators.endpoints.sqs,
       visibilityTimeoutOverride: options.visibilityTimeoutOverride,
+      faults: options.runnerFaults,
       log: progress,
     });
     const graceMs =

@@ -22,29 +22,66 @@ export interface Send {
 /** SQS batch APIs take at most 10 entries. */
 const BATCH = 10;
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
+/**
+ * The most one SendMessageBatch may carry, bodies and attributes together. AWS raised it from
+ * 256 KiB to 1 MiB in 2025; LocalStack and queues with a smaller `MaximumMessageSize` still
+ * hold to 256 KiB, so tierq does too: big messages only cost a few more requests.
+ */
+const MAX_BATCH_BYTES = 262_144;
 
 function byQueue<T extends { queueUrl: string }>(items: readonly T[]): T[][] {
   const groups = new Map<string, T[]>();
   for (const item of items) groups.set(item.queueUrl, [...(groups.get(item.queueUrl) ?? []), item]);
-  return [...groups.values()].flatMap((group) => chunks(group, BATCH));
+  return [...groups.values()];
+}
+
+/** Chunks of at most 10 whose sizes add up to at most `maxBytes`; a bigger item goes alone. */
+function chunks<T>(items: readonly T[], size: (item: T) => number = () => 0, maxBytes = Infinity): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const itemBytes = size(item);
+    if (current.length === BATCH || (current.length > 0 && bytes + itemBytes > maxBytes)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += itemBytes;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** A message's size as SQS counts it: the body plus each attribute's name, type and value. */
+function messageBytes(send: Send): number {
+  let bytes = Buffer.byteLength(send.body);
+  for (const [name, value] of Object.entries(send.attributes ?? {})) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');
+    bytes +=
+      value.StringValue === undefined
+        ? (value.BinaryValue?.length ?? 0)
+        : Buffer.byteLength(value.StringValue);
+  }
+  return bytes;
 }
 
 /**
- * Sends messages for records with SendMessageBatch (grouped per queue, 10 per request, all
- * requests in parallel) and settles each record by its own entry's result: a record is
- * acknowledged only when its message is safely stored; otherwise it fails, so SQS redelivers it.
+ * Sends messages for records with SendMessageBatch (grouped per queue, at most 10 messages and
+ * 256 KiB per request, all requests in parallel) and settles each record by its own entry's
+ * result: a record is acknowledged only when its message is safely stored; otherwise it fails,
+ * so SQS redelivers it.
  *
  * @example
  * await sendForRecords(sqs, [{ state, queueUrl: dlqUrl, body: state.record.body, outcome: 'dead-lettered', reason }]);
  */
 export async function sendForRecords(sqs: SQSClient, sends: readonly Send[]): Promise<void> {
+  // Split by size too: ten dead letters of large bodies would exceed the batch limit, and the
+  // whole request would fail on every redelivery until SQS redrove them without a reason.
+  const requests = byQueue(sends).flatMap((group) => chunks(group, messageBytes, MAX_BATCH_BYTES));
   await Promise.all(
-    byQueue(sends).map(async (group) => {
+    requests.map(async (group) => {
       try {
         const result = await sqs.send(
           new SendMessageBatchCommand({
@@ -91,8 +128,9 @@ export interface RetryLater {
  * await scheduleRetries(sqs, [{ state, queueUrl, visibilitySeconds: 30 }]);
  */
 export async function scheduleRetries(sqs: SQSClient, retries: readonly RetryLater[]): Promise<void> {
+  const requests = byQueue(retries).flatMap((group) => chunks(group));
   await Promise.all(
-    byQueue(retries).map(async (group) => {
+    requests.map(async (group) => {
       try {
         const result = await sqs.send(
           new ChangeMessageVisibilityBatchCommand({

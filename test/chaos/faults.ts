@@ -1,0 +1,95 @@
+import type { Message } from '@aws-sdk/client-sqs';
+import { InvocationFault, type RunnerFaults } from '../../local/runner-faults.js';
+import { randomWirePolicy, WireFault, type WireProxy, type WireRequest } from '../../local/wire-proxy.js';
+
+/** Share of requests to each emulator that get a wire fault. */
+export const WIRE_FAULT_SHARE = 0.04;
+/** Shares of invocations that crash before acknowledging, or overrun their timeout. */
+export const CRASH_SHARE = 0.03;
+export const TIMEOUT_SHARE = 0.01;
+/** Share of received batches some of whose messages are delivered a second time. */
+export const DUPLICATE_SHARE = 0.05;
+
+/** The chaos run's faults: wire policies for both proxies and the runner's hooks, off until started. */
+export interface ChaosFaults {
+  readonly runner: RunnerFaults;
+  /** What the runner hooks injected so far. */
+  readonly injected: {
+    crashBeforeAck: number;
+    timeout: number;
+    duplicateDeliveries: number;
+    duplicatedMessages: number;
+  };
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * The write that records a task's success. It is faulted only on attempts the SDK will retry:
+ * a completion that cannot be stored after the side effect runs the task again, by design, in
+ * every mode (docs/chaos.md) — a fault that breaks exactly-once by definition proves nothing.
+ */
+export function isCompletionWrite(request: WireRequest): boolean {
+  return request.action === 'UpdateItem' && request.body.includes('#status = :succeeded');
+}
+
+/**
+ * Builds the faults of a chaos run from one seeded random source.
+ *
+ * @example
+ * const faults = chaosFaults(proxies, seededRandom(seed));
+ * startLocalStack({ runnerFaults: faults.runner, ... });
+ * faults.start();
+ */
+export function chaosFaults(
+  proxies: { readonly dynamodb: WireProxy; readonly sqs: WireProxy },
+  random: () => number,
+): ChaosFaults {
+  const injected = { crashBeforeAck: 0, timeout: 0, duplicateDeliveries: 0, duplicatedMessages: 0 };
+  let on = false;
+  const runner: RunnerFaults = {
+    invocation: () => {
+      if (!on) return undefined;
+      const roll = random();
+      if (roll < CRASH_SHARE) {
+        injected.crashBeforeAck++;
+        return InvocationFault.crashBeforeAck;
+      }
+      if (roll < CRASH_SHARE + TIMEOUT_SHARE) {
+        injected.timeout++;
+        return InvocationFault.timeout;
+      }
+      return undefined;
+    },
+    duplicate: ({ messages }) => {
+      if (!on || random() >= DUPLICATE_SHARE) return undefined;
+      const some: Message[] = messages.filter(() => random() < 0.5);
+      const again = some.length > 0 ? some : messages.slice(0, 1);
+      injected.duplicateDeliveries++;
+      injected.duplicatedMessages += again.length;
+      return again;
+    },
+  };
+  const faults = Object.values(WireFault);
+  return {
+    runner,
+    injected,
+    start() {
+      on = true;
+      proxies.dynamodb.setPolicy(
+        randomWirePolicy({
+          share: WIRE_FAULT_SHARE,
+          faults,
+          random,
+          when: (r) => r.attempt < r.maxAttempts || !isCompletionWrite(r),
+        }),
+      );
+      proxies.sqs.setPolicy(randomWirePolicy({ share: WIRE_FAULT_SHARE, faults, random }));
+    },
+    stop() {
+      on = false;
+      proxies.dynamodb.setPolicy(undefined);
+      proxies.sqs.setPolicy(undefined);
+    },
+  };
+}

@@ -203,10 +203,13 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
       s.inFlight -= messages.length;
     }
     s.failed += failed.size;
-    s.succeeded += await deleteRecords(
+    // Awaited first: `s.succeeded += await …` reads the counter before the await, and pollers
+    // running side by side would overwrite each other's increments.
+    const deleted = await deleteRecords(
       m,
       messages.filter((msg) => !failed.has(msg.MessageId ?? '')),
     );
+    s.succeeded += deleted;
   };
 
   const poller = async (m: SqsEventSourceMapping, s: MappingStats): Promise<void> => {

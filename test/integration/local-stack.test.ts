@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -101,6 +102,26 @@ describe('startLocalStack', () => {
     );
     expect(stack.stats().reduce((n, s) => n + s.failed + s.errors + s.timeouts + s.malformed, 0)).toBe(0);
     expect(await depth(stack.dlq)).toBe(0);
+  });
+
+  it('counts every acknowledged record when several pollers delete at once', async () => {
+    const acked = () => stack.stats().reduce((n, s) => n + s.succeeded, 0);
+    const before = acked();
+    const entries = Array.from({ length: 10 }, (_, i) => ({
+      Id: String(i),
+      MessageBody: envelope('echo', { i }),
+    }));
+    // 120 tasks on the critical tier, whose maximum concurrency runs several pollers side by side.
+    for (let i = 0; i < 12; i++) {
+      await sqsClient().send(
+        new SendMessageBatchCommand({ QueueUrl: stack.queues.critical, Entries: entries }),
+      );
+    }
+    await waitFor(async () => (await depth(stack.queues.critical as string)) === 0, {
+      timeoutMs: 30_000,
+      message: 'the critical tier to drain',
+    });
+    expect(acked() - before).toBe(120);
   });
 
   it('ends with invalid JSON in the dead-letter queue', async () => {

@@ -1,0 +1,74 @@
+import type { EndToEndResult } from './end-to-end.js';
+import type { TimeBreakdown } from './end-to-end-analysis.js';
+import { fmt, table } from './lib/benchmark.js';
+
+/**
+ * The end-to-end result as Markdown: the run against the ceiling, then where a batch's time went.
+ *
+ * @example
+ * console.log(renderEndToEnd(result));
+ */
+export function renderEndToEnd(r: EndToEndResult): string {
+  const b = r.breakdown;
+  const c = r.ceiling;
+  const perTask = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .map(([op, n]) => `${op} ${fmt(n, 3)}`)
+      .join(', ');
+  return [
+    table(
+      ['measure', 'value'],
+      [
+        ['tasks through the stack', `${r.tasks} × ${r.task}`],
+        ['tasks/s (first enqueue → last delete)', fmt(r.tasksPerSecond, 0)],
+        ['enqueue (enqueueMany) / whole run, s', `${fmt(r.enqueueSeconds, 1)} / ${fmt(r.totalSeconds, 1)}`],
+        [
+          'failed records, redeliveries, dead letters',
+          `${r.failedRecords}, ${r.recordsDelivered - r.tasks}, ${r.deadLettered}`,
+        ],
+        [
+          'raw SQS send+receive+delete, msg/s: before / after the stack → mean',
+          `${fmt(c.sqs[0].roundTripPerSecond, 0)} / ${fmt(c.sqs[1].roundTripPerSecond, 0)} → ${fmt(c.sqsRoundTripPerSecond, 0)}`,
+        ],
+        [
+          'raw conditional PutItem/s (16 in flight): before / after → mean',
+          `${fmt(c.dynamodb[0].conditionalPutsPerSecond, 0)} / ${fmt(c.dynamodb[1].conditionalPutsPerSecond, 0)} → ${fmt(c.conditionalPutsPerSecond, 0)}`,
+        ],
+        [
+          `combined ceiling (SQS trip + ${fmt(c.writesPerTask, 2)} writes per task), tasks/s`,
+          fmt(c.combinedTasksPerSecond, 0),
+        ],
+        ['tierq ÷ combined ceiling', `${fmt(c.ratioToCombined * 100, 0)} %`],
+        ['SQS requests per task', perTask(r.counts.sqsPerTask)],
+        ['DynamoDB requests per task', perTask(r.counts.dynamoPerTask)],
+        [
+          'Lambda invocations per task (mean batch size)',
+          `${fmt(b.batches / r.tasks, 3)} (${fmt(b.meanBatchSize, 1)})`,
+        ],
+        ['pollers (sum of MaximumConcurrency)', String(b.pollers)],
+        [
+          'Node event loop busy (fauxqs + runner + consumer + producer share it) / CPU cores used',
+          `${fmt(r.eventLoopUtilization * 100, 0)} % / ${fmt(r.nodeCpuCores, 2)}`,
+        ],
+      ],
+    ),
+    '',
+    table(
+      ['per batch (mean)', 'ms', 'share of poller time'],
+      [
+        ['ReceiveMessage (incl. long-poll wait)', fmt(b.receiveMsPerBatch, 1), pct(b.receiveMsPerBatch, b)],
+        ['invocation (handler)', fmt(b.invocationMsPerBatch, 1), pct(b.invocationMsPerBatch, b)],
+        [
+          `  DynamoDB request time, summed over the batch's parallel requests (mean latency ${fmt(b.dynamoMeanLatencyMs, 1)} ms)`,
+          fmt(b.dynamoRequestMsPerBatch, 1),
+          '',
+        ],
+        ['DeleteMessageBatch', fmt(b.deleteMsPerBatch, 1), pct(b.deleteMsPerBatch, b)],
+      ],
+    ),
+  ].join('\n');
+}
+
+function pct(part: number, b: TimeBreakdown): string {
+  return `${fmt((100 * part) / (b.receiveMsPerBatch + b.invocationMsPerBatch + b.deleteMsPerBatch), 0)} %`;
+}

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { fail, type Outcome, type RecordState } from './batch.js';
 import { logger } from './logger.js';
+import { packBatches, SQS_BATCH_LIMITS } from './pack-batches.js';
 
 /** One message to send on behalf of a record (a dead letter or a deferred copy). */
 export interface Send {
@@ -19,39 +20,10 @@ export interface Send {
   readonly reason: string;
 }
 
-/** SQS batch APIs take at most 10 entries. */
-const BATCH = 10;
-
-/**
- * The most one SendMessageBatch may carry, bodies and attributes together. AWS raised it from
- * 256 KiB to 1 MiB in 2025; LocalStack and queues with a smaller `MaximumMessageSize` still
- * hold to 256 KiB, so tierq does too: big messages only cost a few more requests.
- */
-const MAX_BATCH_BYTES = 262_144;
-
 function byQueue<T extends { queueUrl: string }>(items: readonly T[]): T[][] {
   const groups = new Map<string, T[]>();
   for (const item of items) groups.set(item.queueUrl, [...(groups.get(item.queueUrl) ?? []), item]);
   return [...groups.values()];
-}
-
-/** Chunks of at most 10 whose sizes add up to at most `maxBytes`; a bigger item goes alone. */
-function chunks<T>(items: readonly T[], size: (item: T) => number = () => 0, maxBytes = Infinity): T[][] {
-  const out: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const itemBytes = size(item);
-    if (current.length === BATCH || (current.length > 0 && bytes + itemBytes > maxBytes)) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += itemBytes;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
 }
 
 /** A message's size as SQS counts it: the body plus each attribute's name, type and value. */
@@ -79,7 +51,10 @@ function messageBytes(send: Send): number {
 export async function sendForRecords(sqs: SQSClient, sends: readonly Send[]): Promise<void> {
   // Split by size too: ten dead letters of large bodies would exceed the batch limit, and the
   // whole request would fail on every redelivery until SQS redrove them without a reason.
-  const requests = byQueue(sends).flatMap((group) => chunks(group, messageBytes, MAX_BATCH_BYTES));
+  // SQS_BATCH_LIMITS holds to 256 KiB per request: AWS raised it to 1 MiB in 2025, but
+  // LocalStack and queues with a smaller MaximumMessageSize did not; big messages only cost a
+  // few more requests.
+  const requests = byQueue(sends).flatMap((group) => packBatches(group, messageBytes, SQS_BATCH_LIMITS));
   await Promise.all(
     requests.map(async (group) => {
       try {
@@ -128,7 +103,7 @@ export interface RetryLater {
  * await scheduleRetries(sqs, [{ state, queueUrl, visibilitySeconds: 30 }]);
  */
 export async function scheduleRetries(sqs: SQSClient, retries: readonly RetryLater[]): Promise<void> {
-  const requests = byQueue(retries).flatMap((group) => chunks(group));
+  const requests = byQueue(retries).flatMap((group) => packBatches(group, () => 0, SQS_BATCH_LIMITS));
   await Promise.all(
     requests.map(async (group) => {
       try {

@@ -15,11 +15,11 @@ export {
   type TierqConnection,
 } from '../connection.js';
 export { MessageTooLargeError, QueueFullError, UnknownTierError } from '../errors.js';
+export { packBatches, SQS_BATCH_LIMITS } from '../pack-batches.js';
 export type { BackpressureOptions, BackpressureStrategy } from './backpressure.js';
 export type { ProducerConfig } from './config.js';
 export { type DedupClaim, DedupStore } from './dedup.js';
 export { type EnqueueOptions, MAX_DELAY_SECONDS } from './message.js';
-export { packBatches, SQS_BATCH_LIMITS } from './pack.js';
 export {
   createProducer,
   type EnqueueItem,

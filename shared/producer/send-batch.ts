@@ -1,7 +1,7 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { TierqError } from '../errors.js';
+import { packBatches } from '../pack-batches.js';
 import type { OutgoingMessage } from './message.js';
-import { packBatches } from './pack.js';
 
 /**
  * How `sendAll` retries entries SQS did not accept: `attempts` in all, waiting

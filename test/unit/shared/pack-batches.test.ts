@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packBatches, SQS_BATCH_LIMITS } from '../../../../shared/producer/pack.js';
+import { packBatches, SQS_BATCH_LIMITS } from '../../../shared/pack-batches.js';
 
 const sizes = (batches: number[][]) => batches.map((b) => b.length);
 

@@ -1,4 +1,4 @@
-import { MAX_BODY_BYTES } from '../contract.js';
+import { MAX_BODY_BYTES } from './contract.js';
 
 /** SQS's limits for one SendMessageBatch request. */
 export interface BatchLimits {

@@ -1,11 +1,15 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { loadLocalConfig, loadStackConfig, type TierqConnection } from '../shared/connection.js';
+import {
+  LOCAL_CONNECTION_FILE,
+  loadLocalConfig,
+  loadStackConfig,
+  type TierqConnection,
+} from '../shared/connection.js';
 import { ConfigError } from '../shared/errors.js';
-import { type ActivitySource, localActivity } from '../shared/monitoring/activity.js';
+import { type ActivitySource, LOCAL_MONITOR_FILE, localActivity } from '../shared/monitoring/activity.js';
 import { cloudWatchActivity } from '../shared/monitoring/cloudwatch-activity.js';
 
 /** The global options every command accepts. */
@@ -27,7 +31,7 @@ export interface Target {
 }
 
 /** Where the local stack writes its connection file (see local/stack.ts). */
-export const LOCAL_FILE = join('.tierq', 'local.json');
+export const LOCAL_FILE = LOCAL_CONNECTION_FILE;
 
 /**
  * The target: `--stack NAME [--region R]` on AWS, else the local stack when `.tierq/local.json`
@@ -70,7 +74,7 @@ export async function connect(options: TargetOptions): Promise<Target> {
     connection,
     sqs: new SQSClient(client(connection.endpoints.sqs)),
     dynamodb: new DynamoDBClient(client(connection.endpoints.dynamodb)),
-    activity: localActivity(join(dirname(LOCAL_FILE), 'monitor.json')),
+    activity: localActivity(LOCAL_MONITOR_FILE),
     description: 'the local stack',
     hint: `the stack recorded in ${LOCAL_FILE} does not answer; start it again with \`npm start\` or \`npx tierq local\``,
   };

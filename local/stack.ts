@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { LOCAL_CONNECTION_FILE } from '../shared/connection.js';
 import { type AlarmState, readQueueDepthAlarms, startAlarmEvaluation } from './alarms.js';
 import { readAssembly, synthesize } from './assembly.js';
 import { startDemo } from './demo.js';
@@ -188,7 +189,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const outputs = resolveOutputs(stack.template.Outputs ?? {}, local.resolve);
     const info = stackInfo(outputs, region, emulators.endpoints);
-    const stateFile = options.stateFile === undefined ? join('.tierq', 'local.json') : options.stateFile;
+    const stateFile = options.stateFile === undefined ? LOCAL_CONNECTION_FILE : options.stateFile;
     if (stateFile !== false) {
       await writeJsonAtomically(stateFile, info);
       cleanups.unshift(() => rm(stateFile, { force: true }));

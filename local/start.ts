@@ -1,7 +1,7 @@
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type DeadLetterInfo, peekDeadLetters } from '../shared/dlq/index.js';
+import { LOCAL_MONITOR_FILE } from '../shared/monitoring/activity.js';
 import { localClientConfig } from './emulators.js';
 import { startLiveView, taskTable } from './live-view.js';
 import { startMonitorFile } from './monitor-file.js';
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   log(`${'table'.padEnd(10)} ${stack.table}`);
   view = startLiveView({ stack, taskCounts: metrics.counts });
   // For `tierq status`: oldest ages and per-minute counts, which SQS does not report.
-  monitor = startMonitorFile({ path: join('.tierq', 'monitor.json'), stack, counts: metrics.counts });
+  monitor = startMonitorFile({ path: LOCAL_MONITOR_FILE, stack, counts: metrics.counts });
   if (options.duration !== undefined) {
     setTimeout(() => void shutdown(`${options.duration} s elapsed`, 0), options.duration * 1000).unref();
   }

@@ -35,6 +35,9 @@ export type LocalConnection = TierqConnection & {
   readonly endpoints: NonNullable<TierqConnection['endpoints']>;
 };
 
+/** Where the local stack (`npm start`) writes its connection file, relative to where it runs. */
+export const LOCAL_CONNECTION_FILE = '.tierq/local.json';
+
 /** Output keys of TierqStack (infra/tierq-stack.ts); queue outputs are `QueueUrl<PascalTier>`. */
 export const StackOutput = {
   tiers: 'Tiers',
@@ -83,7 +86,7 @@ export function parseLocalConnection(value: unknown, source: string): LocalConne
  * const producer = createProducer(await loadLocalConfig());
  * ```
  */
-export async function loadLocalConfig(path = '.tierq/local.json'): Promise<LocalConnection> {
+export async function loadLocalConfig(path = LOCAL_CONNECTION_FILE): Promise<LocalConnection> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

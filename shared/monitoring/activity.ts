@@ -38,6 +38,9 @@ export interface MonitorFile extends QueueActivity {
   readonly updatedAt: string;
 }
 
+/** Where the local stack writes its monitor file: beside its connection file. */
+export const LOCAL_MONITOR_FILE = '.tierq/monitor.json';
+
 /** A monitor file not rewritten for this long belongs to a stack that is no longer running. */
 export const MONITOR_STALE_MS = 15_000;
 

@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { type BatchState, fail, Outcome, pending, type RecordState } from './batch.js';
 import { logger } from './logger.js';
@@ -13,6 +14,7 @@ async function runOne(state: RecordState, context: Context): Promise<void> {
   const remaining = context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
   const timeoutMs = Math.min(task.timeoutMs ?? Number.POSITIVE_INFINITY, remaining);
   try {
+    let taskLogger: Logger | undefined;
     state.result = await runWithTimeout(task.name, timeoutMs, (signal) =>
       task.handler(state.payload, {
         id: envelope.id,
@@ -20,7 +22,11 @@ async function runOne(state: RecordState, context: Context): Promise<void> {
         attempt: state.attempt,
         tier: state.tier ?? 'unknown',
         signal,
-        logger: logger.createChild({ persistentKeys: { taskId: envelope.id, task: task.name } }),
+        // Created on first use: a child logger costs more CPU than a no-op task (bench/).
+        get logger() {
+          taskLogger ??= logger.createChild({ persistentKeys: { taskId: envelope.id, task: task.name } });
+          return taskLogger;
+        },
       }),
     );
     state.outcome = Outcome.succeeded;

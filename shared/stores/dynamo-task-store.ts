@@ -1,9 +1,10 @@
-import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { IdempotencyConflictError, IdempotencyInProgressError, StoreError } from '../errors.js';
 import { type DynamoClientLike, DynamoTable, epochSeconds, type StoredItem } from './dynamo-table.js';
 import {
   capError,
   capResult,
+  keyOfPk,
   TASK_SK,
   type TaskRecord,
   TaskStatus,
@@ -14,6 +15,7 @@ import type {
   AcquireInput,
   AcquireResult,
   CompleteInput,
+  CompleteManyResult,
   RecordFailureInput,
   TaskStore,
   TaskWrite,
@@ -21,6 +23,7 @@ import type {
 } from './task-store.js';
 
 const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
 const UNPROCESSED_RETRIES = 5;
 const ATTRIBUTES = ['pk', 'taskId', 'task', 'status', 'attempts', 'payloadHash', 'lockExpiresAt']
   .concat(['result', 'lastError', 'createdAt', 'updatedAt', 'expiresAt'])
@@ -70,8 +73,9 @@ export class DynamoTaskStore implements TaskStore {
         ':succeeded': TaskStatus.Succeeded,
         ':lock': input.lockExpiresAtMs,
       },
+      returnCreatedAt: true,
     });
-    if (written.written) return { outcome: 'acquired' };
+    if (written.written) return { outcome: 'acquired', createdAt: String(written.item?.createdAt) };
     const { record } = written;
     // Hash first: a completed record under another payload is a producer bug, not a duplicate.
     if (record.payloadHash !== input.payloadHash) throw new IdempotencyConflictError({ key: input.key });
@@ -92,8 +96,17 @@ export class DynamoTaskStore implements TaskStore {
     await this.update('task.complete', input, succeeded(input));
   }
 
-  async markCompletedOnce(input: CompleteInput): Promise<WriteResult> {
-    return this.update('task.markCompletedOnce', input, { ...succeeded(input), condition: NO_LIVE_SUCCESS });
+  async completeMany(inputs: readonly CompleteInput[]): Promise<CompleteManyResult> {
+    // One request cannot name a key twice; the last completion of a key is the one stored.
+    const items = [...new Map(inputs.map((input) => [input.key, completedItem(input)])).values()];
+    const chunks: StoredItem[][] = [];
+    for (let i = 0; i < items.length; i += BATCH_WRITE_LIMIT)
+      chunks.push(items.slice(i, i + BATCH_WRITE_LIMIT));
+    const failed = new Map<string, StoreError>();
+    for (const unwritten of await Promise.all(chunks.map((chunk) => this.batchWrite(chunk)))) {
+      for (const [key, error] of unwritten) failed.set(key, error);
+    }
+    return { failed };
   }
 
   async recordFailure(input: RecordFailureInput): Promise<WriteResult> {
@@ -109,7 +122,7 @@ export class DynamoTaskStore implements TaskStore {
     });
   }
 
-  async findCompleted(keys: readonly string[], nowMs = Date.now()): Promise<Map<string, TaskRecord>> {
+  async lookup(keys: readonly string[], nowMs = Date.now()): Promise<Map<string, TaskRecord>> {
     const unique = [...new Set(keys)];
     const chunks: string[][] = [];
     for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
@@ -119,9 +132,7 @@ export class DynamoTaskStore implements TaskStore {
     const found = new Map<string, TaskRecord>();
     for (const item of items) {
       const record = toTaskRecord(item);
-      if (record.status === TaskStatus.Succeeded && record.expiresAt >= epochSeconds(nowMs)) {
-        found.set(record.key, record);
-      }
+      if (record.expiresAt >= epochSeconds(nowMs)) found.set(record.key, record);
     }
     return found;
   }
@@ -134,8 +145,11 @@ export class DynamoTaskStore implements TaskStore {
     return Item === undefined ? undefined : toTaskRecord(Item);
   }
 
-  /** One UpdateItem (an upsert); a failed condition returns the record that stood in the way. */
-  private async update(operation: string, input: TaskWrite, spec: UpdateSpec): Promise<WriteResult> {
+  /**
+   * One UpdateItem (an upsert); a failed condition returns the record that stood in the way.
+   * With `returnCreatedAt`, a successful write returns the item's `createdAt` (`UPDATED_NEW`).
+   */
+  private async update(operation: string, input: TaskWrite, spec: UpdateSpec): Promise<Updated> {
     const remove = spec.remove.length > 0 ? ` REMOVE ${spec.remove.join(', ')}` : '';
     const expressions = [`SET ${spec.set}${remove}`, spec.condition ?? ''];
     const values: StoredItem = {
@@ -159,40 +173,81 @@ export class DynamoTaskStore implements TaskStore {
           ExpressionAttributeNames: namesIn(expressions),
           ExpressionAttributeValues: values,
           ReturnValuesOnConditionCheckFailure: spec.condition === undefined ? undefined : 'ALL_OLD',
+          ReturnValues: spec.returnCreatedAt ? 'UPDATED_NEW' : undefined,
         }),
       ),
     );
-    if (written.ok) return { written: true };
+    if (written.ok) return { written: true, item: written.output.Attributes };
     if (written.old === undefined) {
       throw new StoreError({ operation, message: `${operation}: condition failed but no item was returned` });
     }
     return { written: false, record: toTaskRecord(written.old) };
   }
 
-  /** One chunk of at most 100 keys; unprocessed keys are retried with a short backoff. */
+  /** One chunk of at most 100 keys. */
   private async batchGet(keys: string[]): Promise<StoredItem[]> {
+    const operation = 'task.lookup';
     const items: StoredItem[] = [];
-    let pending: StoredItem[] = keys.map((key) => ({ pk: taskPk(key), sk: TASK_SK }));
-    for (let attempt = 0; pending.length > 0; attempt += 1) {
-      if (attempt > UNPROCESSED_RETRIES) {
-        const message = `task.findCompleted: ${pending.length} keys still unprocessed after ${attempt} requests`;
-        throw new StoreError({ operation: 'task.findCompleted', message });
-      }
-      if (attempt > 0) await sleep(10 * 2 ** attempt * (0.5 + Math.random()));
+    const first: StoredItem[] = keys.map((key) => ({ pk: taskPk(key), sk: TASK_SK }));
+    const { left, error } = await drainUnprocessed(first, async (pending) => {
       const request = {
         Keys: pending,
         ConsistentRead: true,
         ProjectionExpression: ATTRIBUTES.join(', '),
         ExpressionAttributeNames: namesIn(ATTRIBUTES),
       };
-      const output = await this.table.call('task.findCompleted', (c) =>
+      const output = await this.table.call(operation, (c) =>
         c.send(new BatchGetCommand({ RequestItems: { [this.table.tableName]: request } })),
       );
       items.push(...(output.Responses?.[this.table.tableName] ?? []));
-      pending = output.UnprocessedKeys?.[this.table.tableName]?.Keys ?? [];
-    }
+      return output.UnprocessedKeys?.[this.table.tableName]?.Keys ?? [];
+    });
+    if (error !== undefined) throw error;
+    if (left.length > 0) throw unprocessed(operation, left.length);
     return items;
   }
+
+  /** One chunk of at most 25 puts; returns the keys left unwritten, each with why. */
+  private async batchWrite(items: StoredItem[]): Promise<Map<string, StoreError>> {
+    const operation = 'task.completeMany';
+    const { left, error } = await drainUnprocessed(
+      items.map((Item) => ({ PutRequest: { Item } })),
+      async (pending) => {
+        const output = await this.table.call(operation, (c) =>
+          c.send(new BatchWriteCommand({ RequestItems: { [this.table.tableName]: pending } })),
+        );
+        return (output.UnprocessedItems?.[this.table.tableName] ?? []) as typeof pending;
+      },
+    );
+    const why = error instanceof StoreError ? error : unprocessed(operation, left.length);
+    return new Map(left.map((put) => [keyOfPk(put.PutRequest?.Item?.pk), why]));
+  }
+}
+
+/**
+ * Sends `items`, then whatever DynamoDB left unprocessed, with a short jittered backoff, up to
+ * {@link UNPROCESSED_RETRIES} more times. Returns what is still unprocessed, and the error that
+ * stopped it early if a request failed (everything still pending then counts as unprocessed).
+ */
+async function drainUnprocessed<T>(
+  items: T[],
+  send: (pending: T[]) => Promise<T[]>,
+): Promise<{ left: T[]; error?: unknown }> {
+  let pending = items;
+  for (let attempt = 0; pending.length > 0 && attempt <= UNPROCESSED_RETRIES; attempt += 1) {
+    if (attempt > 0) await sleep(10 * 2 ** attempt * (0.5 + Math.random()));
+    try {
+      pending = await send(pending);
+    } catch (error) {
+      return { left: pending, error };
+    }
+  }
+  return { left: pending };
+}
+
+function unprocessed(operation: string, count: number): StoreError {
+  const message = `${operation}: ${count} keys still unprocessed after ${UNPROCESSED_RETRIES + 1} requests`;
+  return new StoreError({ operation, message });
 }
 
 interface UpdateSpec {
@@ -200,8 +255,28 @@ interface UpdateSpec {
   remove: string[];
   condition?: string;
   values: StoredItem;
+  returnCreatedAt?: boolean;
 }
 
+type Updated = { written: true; item?: StoredItem | undefined } | { written: false; record: TaskRecord };
+
+/** The whole item a completion stores: what `succeeded` sets, as one PutItem writes it. */
+function completedItem(input: CompleteInput): StoredItem {
+  const now = new Date(input.nowMs).toISOString();
+  return {
+    pk: taskPk(input.key),
+    sk: TASK_SK,
+    taskId: input.taskId,
+    task: input.task,
+    payloadHash: input.payloadHash,
+    attempts: input.attempt,
+    status: TaskStatus.Succeeded,
+    result: capResult(input.result),
+    createdAt: input.createdAt ?? now,
+    updatedAt: now,
+    expiresAt: epochSeconds(input.nowMs) + input.ttlSeconds,
+  };
+}
 function succeeded(input: CompleteInput): UpdateSpec {
   const result = capResult(input.result);
   const remove = ['#lockExpiresAt', '#lastError'];

@@ -140,6 +140,8 @@ export function capError(message: string, maxBytes = MAX_ERROR_BYTES): string {
 
 /** Partition key of a task's item. */
 export const taskPk = (key: string): string => `task#${key}`;
+/** The idempotency key of a task item's partition key. */
+export const keyOfPk = (pk: unknown): string => String(pk).slice('task#'.length);
 /** Sort key of every task item. */
 export const TASK_SK = 'task';
 
@@ -153,7 +155,7 @@ export const TASK_SK = 'task';
  */
 export function toTaskRecord(item: StoredItem): TaskRecord {
   const record: TaskRecord = {
-    key: String(item.pk).slice('task#'.length),
+    key: keyOfPk(item.pk),
     taskId: String(item.taskId),
     task: String(item.task),
     status: item.status as TaskStatus,

@@ -51,7 +51,7 @@ export interface AcquireInput extends TaskWrite {
 }
 
 /**
- * Input of {@link TaskStore.complete} and {@link TaskStore.markCompletedOnce}.
+ * Input of {@link TaskStore.complete} and {@link TaskStore.completeMany}.
  *
  * @example
  * ```ts
@@ -61,6 +61,25 @@ export interface AcquireInput extends TaskWrite {
 export interface CompleteInput extends TaskWrite {
   /** Any JSON value; stored capped at `MAX_RESULT_BYTES`. */
   result: unknown;
+  /**
+   * When the record was first written, for {@link TaskStore.completeMany}, which replaces the
+   * whole item: from `acquire` or `lookup`. The completion's time when there was no record.
+   */
+  createdAt?: string;
+}
+
+/**
+ * What {@link TaskStore.completeMany} could not write, by key, with the reason; the caller
+ * fails those records so SQS redelivers them.
+ *
+ * @example
+ * ```ts
+ * const { failed } = await store.completeMany(inputs);
+ * for (const [key, error] of failed) logger.error('completion not stored', { key, error });
+ * ```
+ */
+export interface CompleteManyResult {
+  readonly failed: ReadonlyMap<string, Error>;
 }
 
 /**
@@ -78,8 +97,8 @@ export interface RecordFailureInput extends TaskWrite {
 }
 
 /**
- * `acquired`: run the task. `completed`: a duplicate of a task that already succeeded; ack it
- * and return `record.result`.
+ * `acquired`: run the task (`createdAt` is the record's, for its completion). `completed`: a
+ * duplicate of a task that already succeeded; ack it and return `record.result`.
  *
  * @example
  * ```ts
@@ -87,14 +106,16 @@ export interface RecordFailureInput extends TaskWrite {
  * if (acquired.outcome === 'completed') return acquired.record.result;
  * ```
  */
-export type AcquireResult = { outcome: 'acquired' } | { outcome: 'completed'; record: TaskRecord };
+export type AcquireResult =
+  | { outcome: 'acquired'; createdAt: string }
+  | { outcome: 'completed'; record: TaskRecord };
 
 /**
  * A conditional write that did not happen because a completed record was there; not an error.
  *
  * @example
  * ```ts
- * const written: WriteResult = await store.markCompletedOnce(input);
+ * const written: WriteResult = await store.recordFailure(input);
  * if (!written.written) logger.info('another run completed first', { at: written.record.updatedAt });
  * ```
  */
@@ -102,8 +123,8 @@ export type WriteResult = { written: true } | { written: false; record: TaskReco
 
 /**
  * Task state and idempotency in one record per key. Every method makes exactly one request
- * (batches aside) and throws `StoreError` on any storage failure, so the caller fails the
- * SQS record and it is redelivered.
+ * (batches aside) and throws `StoreError` on any storage failure (`completeMany` returns its
+ * failures by key instead), so the caller fails the SQS record and it is redelivered.
  *
  * @example
  * ```ts
@@ -117,12 +138,19 @@ export interface TaskStore {
    * delivery holds an unexpired lock.
    */
   acquire(input: AcquireInput): Promise<AcquireResult>;
-  /** Records success and the result, releasing the lock (unconditional). */
+  /**
+   * Records success and the result, releasing the lock: one unconditional UpdateItem that
+   * keeps `createdAt` (idempotency `off`, where nothing read the record first).
+   */
   complete(input: CompleteInput): Promise<void>;
-  /** `once` mode: records success unless a live completed record is already there. */
-  markCompletedOnce(input: CompleteInput): Promise<WriteResult>;
-  /** `once` mode's pre-check: the live completed records among `keys`, in batched reads. */
-  findCompleted(keys: readonly string[], nowMs?: number): Promise<Map<string, TaskRecord>>;
+  /**
+   * Records the successes of a batch at once, releasing their locks: unconditional, like
+   * `complete`, as whole items (one BatchWriteItem per 25 keys; a key named twice keeps its
+   * last input). Unprocessed items are retried a few times; what still fails is returned, not thrown.
+   */
+  completeMany(inputs: readonly CompleteInput[]): Promise<CompleteManyResult>;
+  /** `once` mode's pre-check: the live (unexpired) records among `keys`, in batched reads. */
+  lookup(keys: readonly string[], nowMs?: number): Promise<Map<string, TaskRecord>>;
   /**
    * Records a failed attempt and releases the lock, creating the record if needed. Leaves a
    * live completed record alone (a duplicate run failed after another succeeded).

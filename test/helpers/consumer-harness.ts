@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -38,6 +39,8 @@ export interface HarnessOptions {
   readonly clockOffsetMs?: () => number;
   /** Points the stores at another table (e.g. one that does not exist). */
   readonly storeTableName?: string;
+  /** The stores' DynamoDB client, e.g. one going through a wire proxy. Default: the emulator's. */
+  readonly storeClient?: DynamoDBClient;
 }
 
 /**
@@ -64,8 +67,9 @@ export async function consumerHarness(options: HarnessOptions) {
     maxHopSeconds: options.maxHopSeconds ?? 900,
   };
   const storeTable = options.storeTableName ?? tableName;
-  const store = new DynamoTaskStore(dynamoClient(), storeTable);
-  const limiter = new DynamoRateLimiter(dynamoClient(), storeTable);
+  const storeClient = options.storeClient ?? dynamoClient();
+  const store = new DynamoTaskStore(storeClient, storeTable);
+  const limiter = new DynamoRateLimiter(storeClient, storeTable);
   const makeHandler = () =>
     createConsumer({
       config,
@@ -73,7 +77,7 @@ export async function consumerHarness(options: HarnessOptions) {
       sqs: sqsClient(),
       store,
       // A second limiter instance is a second consumer with its own cache.
-      limiter: new DynamoRateLimiter(dynamoClient(), storeTable),
+      limiter: new DynamoRateLimiter(storeClient, storeTable),
       metrics: new Metrics({ namespace: 'tierq-test' }),
       now: () => Date.now() + (options.clockOffsetMs?.() ?? 0),
       maxHopSeconds: config.maxHopSeconds,

@@ -1,7 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Message } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
+import { localClientConfig } from '../../local/emulators.js';
+import { startWireProxy, WireFault } from '../../local/wire-proxy.js';
 import { PermanentTaskError } from '../../shared/errors.js';
 import { defineTask } from '../../shared/registry.js';
 import { getTaskState } from '../../shared/stores/task-store.js';
@@ -305,5 +308,59 @@ describe('consumer against fauxqs and DynamoDB Local', () => {
     const [dead] = await h.deadLetters();
     expect(attr(dead, 'tierq-reason')).toBe('idempotency-conflict');
     expect(attr(dead, 'tierq-id')).toBe('b');
+  });
+
+  it('stores a batch of successes with one write request: lock 10 acquires + 1, once 1 read + 1', async () => {
+    const { task: lockTask, runs } = counted();
+    const onceTask = defineTask({ ...lockTask, name: 'count-once', idempotency: { mode: 'once' } });
+    const h = await consumerHarness({ tasks: [lockTask, onceTask] });
+    const ids: string[] = [];
+    const requestsFor = async (name: string) => {
+      for (let n = 0; n < 10; n += 1) ids.push(await h.send('normal', { task: name, payload: { n } }));
+      const event = await h.receive('normal');
+      expect(event.Records).toHaveLength(10);
+      const before = h.store.requests;
+      expect((await h.invoke(event)).batchItemFailures).toEqual([]);
+      return h.store.requests - before;
+    };
+
+    expect(await requestsFor('count')).toBe(11);
+    expect(await requestsFor('count-once')).toBe(2);
+    expect(runs).toHaveLength(20);
+    for (const id of ids) expect(await getTaskState(h.store, id)).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('fails the records, after running them, when their completion cannot be stored', async () => {
+    const { task, runs } = counted();
+    const proxy = await startWireProxy({
+      service: 'dynamodb',
+      target: inject('emulators').endpoints.dynamodb,
+    });
+    try {
+      const storeClient = new DynamoDBClient({
+        ...localClientConfig(proxy.endpoint),
+        region: inject('emulators').region,
+        maxAttempts: 2,
+      });
+      const h = await consumerHarness({ tasks: [task], storeClient });
+      const ids = await Promise.all(
+        [1, 2, 3].map((n) => h.send('normal', { task: 'count', payload: { n } })),
+      );
+      proxy.setPolicy((request) =>
+        request.action === 'BatchWriteItem' ? WireFault.internalError : undefined,
+      );
+
+      const event = await h.receive('normal');
+      const response = await h.invoke(event);
+
+      expect(runs).toHaveLength(3);
+      expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+        event.Records.map((r) => r.messageId).sort(),
+      );
+      expect(proxy.stats().faults).toEqual({ 'internal-error': 2 });
+      for (const id of ids) expect(await getTaskState(h.store, id)).toMatchObject({ status: 'running' });
+    } finally {
+      await proxy.stop();
+    }
   });
 });

@@ -59,7 +59,7 @@ describe('DynamoTaskStore', () => {
       await store.complete({ ...input, result: { messageId: 'm-1' } });
       const duplicate = await store.acquire({ ...input, attempt: 2, nowMs: Date.now() });
 
-      expect(first).toEqual({ outcome: 'acquired' });
+      expect(first).toEqual({ outcome: 'acquired', createdAt: new Date(input.nowMs).toISOString() });
       expect(duplicate).toMatchObject({
         outcome: 'completed',
         record: { status: 'succeeded', result: { messageId: 'm-1' }, attempts: 1 },
@@ -112,7 +112,7 @@ describe('DynamoTaskStore', () => {
       });
 
       expect(tooEarly).toBeInstanceOf(IdempotencyInProgressError);
-      expect(takeover).toEqual({ outcome: 'acquired' });
+      expect(takeover).toMatchObject({ outcome: 'acquired' });
       expect(await store.get(crashed.key)).toMatchObject({ status: 'running', attempts: 3 });
     });
 
@@ -121,7 +121,7 @@ describe('DynamoTaskStore', () => {
       const crashed = delivery({ lockExpiresAtMs: Date.now() - 1 });
       await store.acquire(crashed);
 
-      await expect(store.acquire({ ...crashed, attempt: 2, nowMs: Date.now() })).resolves.toEqual({
+      await expect(store.acquire({ ...crashed, attempt: 2, nowMs: Date.now() })).resolves.toMatchObject({
         outcome: 'acquired',
       });
     });
@@ -149,7 +149,8 @@ describe('DynamoTaskStore', () => {
       expect(failed).toEqual({ written: true });
       expect(afterFailure).toMatchObject({ status: 'retrying', attempts: 1, lastError: 'SMTP timeout' });
       expect(afterFailure?.lockExpiresAt).toBeUndefined();
-      expect(retry).toEqual({ outcome: 'acquired' });
+      // The retry's acquire reports when the record was first written, for its completion.
+      expect(retry).toEqual({ outcome: 'acquired', createdAt: new Date(input.nowMs).toISOString() });
       expect(await store.get(input.key)).toMatchObject({ status: 'running', attempts: 2 });
     });
 
@@ -159,7 +160,7 @@ describe('DynamoTaskStore', () => {
       await store.acquire(input);
       await store.recordFailure({ ...input, attempt: 5, error: 'gave up', status: 'dead' });
 
-      await expect(store.acquire({ ...input, attempt: 1 })).resolves.toEqual({ outcome: 'acquired' });
+      await expect(store.acquire({ ...input, attempt: 1 })).resolves.toMatchObject({ outcome: 'acquired' });
     });
 
     it('treats a completed record whose TTL has passed as absent', async () => {
@@ -176,7 +177,7 @@ describe('DynamoTaskStore', () => {
         lockExpiresAtMs: later + 60_000,
       });
 
-      expect(again).toEqual({ outcome: 'acquired' });
+      expect(again).toMatchObject({ outcome: 'acquired' });
       expect((await store.get(input.key))?.result).toBeUndefined();
     });
 
@@ -194,53 +195,78 @@ describe('DynamoTaskStore', () => {
     });
   });
 
-  describe('once mode', () => {
-    it('writes the completion once and reports the record on a second run', async () => {
-      const store = newStore();
-      const input = { ...delivery(), result: { n: 1 } };
-
-      const first = await store.markCompletedOnce(input);
-      const second = await store.markCompletedOnce({ ...input, attempt: 2, result: { n: 2 } });
-
-      expect(first).toEqual({ written: true });
-      expect(second).toMatchObject({ written: false, record: { status: 'succeeded', result: { n: 1 } } });
-      expect(store.requests).toBe(2);
-    });
-
-    it('sends one BatchGetItem for a whole batch, then one write per record', async () => {
+  describe('batch completion and lookup', () => {
+    it('completes a batch of 10 locked tasks with one BatchWriteItem, keeping createdAt', async () => {
       const { client, counter } = countingClient();
       const store = new DynamoTaskStore(client, tableName);
-      const batch = Array.from({ length: 10 }, () => delivery());
+      const firstTry = Date.now() - 5_000;
+      const batch = Array.from({ length: 10 }, () => delivery({ nowMs: firstTry }));
+      const acquired = await Promise.all(batch.map((d) => store.acquire(d)));
 
-      const completed = await store.findCompleted(batch.map((d) => d.key));
-      await Promise.all(batch.map((d) => store.markCompletedOnce({ ...d, result: true })));
+      const { failed } = await store.completeMany(
+        batch.map((d, i) => {
+          const lock = acquired[i];
+          const createdAt = lock?.outcome === 'acquired' ? lock.createdAt : undefined;
+          return { ...d, nowMs: Date.now(), result: { n: i }, createdAt };
+        }),
+      );
 
-      expect(completed.size).toBe(0);
-      expect(store.requests).toBe(1 + batch.length);
-      expect(counter.sent).toBe(1 + batch.length);
+      expect(failed.size).toBe(0);
+      expect(store.requests).toBe(batch.length + 1);
+      expect(counter.sent).toBe(batch.length + 1);
+      const stored = await store.get(batch[3]?.key ?? '');
+      expect(stored).toMatchObject({
+        status: 'succeeded',
+        result: { n: 3 },
+        attempts: 1,
+        createdAt: new Date(firstTry).toISOString(),
+      });
+      expect(stored?.updatedAt).not.toBe(stored?.createdAt);
+      expect(stored?.lockExpiresAt).toBeUndefined();
+      await expect(
+        store.acquire({ ...(batch[3] as AcquireInput), nowMs: Date.now() }),
+      ).resolves.toMatchObject({
+        outcome: 'completed',
+        record: { result: { n: 3 } },
+      });
     });
 
-    it('finds the completed records among more than 100 keys, in one request per 100', async () => {
+    it('writes one request per 25 keys, and the last completion of a key named twice', async () => {
+      const store = newStore();
+      const batch = Array.from({ length: 30 }, () => ({ ...delivery(), result: 'first' }));
+      const again = { ...(batch[0] as (typeof batch)[number]), attempt: 2, result: 'last' };
+
+      const { failed } = await store.completeMany([...batch, again]);
+
+      expect(failed.size).toBe(0);
+      expect(store.requests).toBe(2);
+      expect(await store.get(again.key)).toMatchObject({ result: 'last', attempts: 2 });
+      expect(await store.get(batch[29]?.key ?? '')).toMatchObject({ status: 'succeeded', result: 'first' });
+    });
+
+    it('looks up the live records among more than 100 keys, in one request per 100', async () => {
       const store = newStore();
       const done = Array.from({ length: 120 }, () => delivery());
       const failing = Array.from({ length: 20 }, () => delivery());
-      await Promise.all(done.map((d) => store.markCompletedOnce({ ...d, result: d.key })));
+      const expired = delivery({ ttlSeconds: 1, nowMs: Date.now() - 60_000 });
+      await store.completeMany([...done, expired].map((d) => ({ ...d, result: d.key })));
       await Promise.all(failing.map((d) => store.recordFailure({ ...d, error: 'no', status: 'retrying' })));
       const unknown = Array.from({ length: 10 }, () => `never-${randomUUID()}`);
-      const keys = [...done, ...failing].map((d) => d.key).concat(unknown);
+      const keys = [...done, ...failing, expired].map((d) => d.key).concat(unknown);
       const before = store.requests;
 
-      const found = await store.findCompleted([...keys, done[0]?.key ?? '']);
+      const found = await store.lookup([...keys, done[0]?.key ?? '']);
 
       expect(store.requests - before).toBe(2);
-      expect([...found.keys()].sort()).toEqual(done.map((d) => d.key).sort());
+      expect([...found.keys()].sort()).toEqual([...done, ...failing].map((d) => d.key).sort());
       expect(found.get(done[5]?.key ?? '')).toMatchObject({ status: 'succeeded', result: done[5]?.key });
+      expect(found.get(failing[0]?.key ?? '')).toMatchObject({ status: 'retrying', lastError: 'no' });
     });
 
     it('leaves a completed record alone when a duplicate run fails afterwards', async () => {
       const store = newStore();
       const input = delivery();
-      await store.markCompletedOnce({ ...input, result: 'first' });
+      await store.completeMany([{ ...input, result: 'first' }]);
 
       const failed = await store.recordFailure({
         ...input,

@@ -70,10 +70,40 @@ describe('DynamoTaskStore error translation', () => {
     const store = new DynamoTaskStore(failingClient(sdkError('InternalServerError')), 'tierq');
 
     await expect(store.get('k')).rejects.toMatchObject({ name: 'StoreError', operation: 'task.get' });
-    await expect(store.findCompleted(['k'])).rejects.toMatchObject({ operation: 'task.findCompleted' });
+    await expect(store.lookup(['k'])).rejects.toMatchObject({ operation: 'task.lookup' });
     await expect(store.complete({ ...input, result: 1 })).rejects.toMatchObject({
       operation: 'task.complete',
     });
+  });
+
+  it('returns the keys a failed batch completion left unwritten, with the StoreError', async () => {
+    const cause = sdkError('InternalServerError');
+    const store = new DynamoTaskStore(failingClient(cause), 'tierq');
+    const keys = ['a', 'b', 'c'];
+
+    const { failed } = await store.completeMany(keys.map((key) => ({ ...input, key, result: 1 })));
+
+    expect([...failed.keys()]).toEqual(keys);
+    expect(failed.get('b')).toMatchObject({ name: 'StoreError', operation: 'task.completeMany', cause });
+    expect(store.requests).toBe(1);
+  });
+
+  it('retries the items DynamoDB left unprocessed, then reports those still unwritten', async () => {
+    const client = failingClient(sdkError('unused'));
+    const sent: number[] = [];
+    client.send = ((command: { input: { RequestItems: Record<string, { PutRequest: unknown }[]> } }) => {
+      const puts = command.input.RequestItems.tierq ?? [];
+      sent.push(puts.length);
+      // DynamoDB's answer under throttling: the first item of every request is left unprocessed.
+      return Promise.resolve({ UnprocessedItems: { tierq: puts.slice(0, 1) } });
+    }) as unknown as typeof client.send;
+    const store = new DynamoTaskStore(client, 'tierq');
+
+    const { failed } = await store.completeMany(['a', 'b'].map((key) => ({ ...input, key, result: 1 })));
+
+    expect(sent).toEqual([2, 1, 1, 1, 1, 1]);
+    expect([...failed.keys()]).toEqual(['a']);
+    expect(failed.get('a')?.message).toMatch(/1 keys still unprocessed after 6 requests/);
   });
 
   it('turns a failed condition on a completed record into a completed outcome', async () => {

@@ -69,13 +69,20 @@ export function parseEnvelope(body: string): ParseEnvelopeResult {
     const excerpt = JSON.stringify(body.length > 60 ? `${body.slice(0, 60)}…` : body);
     return fail(InvalidMessageCode.InvalidJson, `message body is not valid JSON: ${excerpt}`);
   }
+  return checkEnvelope(raw, body);
+}
+
+/**
+ * Validates a decoded body: an object, contract version first (a future version may have a
+ * different shape, and its field errors would mislead), nesting, then the schema.
+ */
+function checkEnvelope(raw: unknown, body: string): ParseEnvelopeResult {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return fail(
       InvalidMessageCode.InvalidEnvelope,
       `message body must be a JSON object, got ${describeValue(raw)}`,
     );
   }
-  // Version first: a future version may have a different shape, and its field errors would mislead.
   const { v } = raw as { v?: unknown };
   if (v !== CONTRACT_VERSION) {
     const problem =
@@ -97,21 +104,66 @@ export function parseEnvelope(body: string): ParseEnvelopeResult {
   return { ok: true, envelope: parsed.data };
 }
 
+// Character codes nestingDepth looks for: \ " { [ } ]
+const [BACKSLASH, QUOTE, OPEN_BRACE, OPEN_BRACKET, CLOSE_BRACE, CLOSE_BRACKET] = [
+  0x5c, 0x22, 0x7b, 0x5b, 0x7d, 0x5d,
+];
+
 /** Deepest bracket nesting of a valid JSON text, scanned iteratively so it cannot overflow. */
 function nestingDepth(json: string): number {
+  // Nesting deeper than the limit takes more brackets than a short body has characters.
+  if (json.length <= 2 * MAX_NESTING_DEPTH) return 0;
   let depth = 0;
   let max = 0;
   let inString = false;
   for (let i = 0; i < json.length; i++) {
-    const c = json[i];
+    const c = json.charCodeAt(i);
     if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{' || c === '[') max = Math.max(max, ++depth);
-    else if (c === '}' || c === ']') depth--;
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) max = Math.max(max, ++depth);
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
   }
   return max;
+}
+
+/**
+ * A serialized, validated envelope: the body and its size in UTF-8 bytes.
+ *
+ * @example
+ * ```ts
+ * const { body, bytes }: EncodedEnvelope = encodeEnvelope(envelope);
+ * ```
+ */
+export interface EncodedEnvelope {
+  readonly body: string;
+  readonly bytes: number;
+}
+
+/**
+ * Serializes an envelope and validates it the way a consumer will, except for SQS's size
+ * limit, which the caller checks against `bytes` and reports its own way. The envelope object
+ * is validated, not the body parsed back: the same checks, without a second pass over the
+ * payload. Throws {@link InvalidMessageError} if a consumer would reject the result.
+ *
+ * @example
+ * ```ts
+ * const { body, bytes } = encodeEnvelope(envelope);
+ * if (bytes > MAX_BODY_BYTES) throw new Error(`${bytes} bytes is too large for SQS`);
+ * ```
+ */
+export function encodeEnvelope(envelope: TaskEnvelope): EncodedEnvelope {
+  let body: string;
+  try {
+    body = JSON.stringify(envelope);
+  } catch (cause) {
+    const reason = 'envelope cannot be serialized to JSON';
+    throw new InvalidMessageError({ code: InvalidMessageCode.InvalidEnvelope, reason }, { cause });
+  }
+  const checked = checkEnvelope(envelope, body);
+  if (!checked.ok) throw checked.error;
+  return { body, bytes: Buffer.byteLength(body, 'utf8') };
 }
 
 /**
@@ -124,15 +176,11 @@ function nestingDepth(json: string): number {
  * ```
  */
 export function serializeEnvelope(envelope: TaskEnvelope): string {
-  let body: string;
-  try {
-    body = JSON.stringify(envelope);
-  } catch (cause) {
-    const reason = 'envelope cannot be serialized to JSON';
-    throw new InvalidMessageError({ code: InvalidMessageCode.InvalidEnvelope, reason }, { cause });
+  const { body, bytes } = encodeEnvelope(envelope);
+  if (bytes > MAX_BODY_BYTES) {
+    const reason = `message body exceeds the ${MAX_BODY_BYTES}-byte limit`;
+    throw new InvalidMessageError({ code: InvalidMessageCode.InvalidEnvelope, reason });
   }
-  const result = parseEnvelope(body);
-  if (!result.ok) throw result.error;
   return body;
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CONTRACT_VERSION, MAX_BODY_BYTES, serializeEnvelope, type TaskEnvelope } from '../contract.js';
+import { CONTRACT_VERSION, encodeEnvelope, MAX_BODY_BYTES, type TaskEnvelope } from '../contract.js';
 import { ConfigError, MessageTooLargeError, UnknownTierError } from '../errors.js';
 
 /** SQS's longest DelaySeconds; later starts travel as `runAt` and the consumer defers in hops. */
@@ -81,13 +81,14 @@ export function buildMessage(input: {
       : {}),
     ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
   };
-  const body = serializeBounded(envelope);
+  const { body, bytes } = encodeEnvelope(envelope);
+  if (bytes > MAX_BODY_BYTES) throw new MessageTooLargeError({ task, bytes, limit: MAX_BODY_BYTES });
   return {
     id: envelope.id,
     tier,
     queueUrl,
     body,
-    bytes: Buffer.byteLength(body, 'utf8'),
+    bytes,
     delaySeconds: Math.min(waitSeconds, MAX_DELAY_SECONDS),
   };
 }
@@ -106,18 +107,4 @@ function startTime(options: EnqueueOptions, now: number): number | undefined {
   const at = new Date(options.runAt).getTime();
   if (Number.isNaN(at)) throw new ConfigError(`enqueue: runAt is not a valid date: ${String(options.runAt)}`);
   return at;
-}
-
-/** Checks the size before validation: parseEnvelope's own size error would not say how large. */
-function serializeBounded(envelope: TaskEnvelope): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(envelope);
-  } catch {
-    // serializeEnvelope below reports the serialization error with its cause.
-  }
-  const bytes = text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_BODY_BYTES)
-    throw new MessageTooLargeError({ task: envelope.task, bytes, limit: MAX_BODY_BYTES });
-  return serializeEnvelope(envelope);
 }

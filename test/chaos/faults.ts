@@ -30,6 +30,8 @@ export interface ChaosFaults {
  * every mode (docs/chaos.md) — a fault that breaks exactly-once by definition proves nothing.
  */
 export function isCompletionWrite(request: WireRequest): boolean {
+  // `lock` and `once` store a batch's successes with one BatchWriteItem; `off` with an UpdateItem.
+  if (request.action === 'BatchWriteItem') return request.body.includes('"status":{"S":"succeeded"}');
   return request.action === 'UpdateItem' && request.body.includes('#status = :succeeded');
 }
 

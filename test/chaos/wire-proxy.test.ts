@@ -8,7 +8,9 @@ import {
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { localClientConfig } from '../../local/emulators.js';
 import { startWireProxy, WireFault, type WirePolicy, type WireProxy } from '../../local/wire-proxy.js';
+import { DynamoTaskStore } from '../../shared/stores/task-store.js';
 import { createTestTable, uniqueName } from '../helpers/aws.js';
+import { isCompletionWrite } from './faults.js';
 
 /** The wire proxy against the real emulators: what a client sees, and what really happened. */
 
@@ -152,5 +154,36 @@ describe('startWireProxy', () => {
     expect(output.$metadata.attempts).toBe(3);
     expect(await stored(table, 'd')).toBeDefined();
     expect(proxy.stats()).toMatchObject({ requests: { PutItem: 3 }, faults: { 'plain-500': 2 } });
+  });
+
+  it('tells the task store completion writes apart from its other writes', async () => {
+    const table = await createTestTable('proxy');
+    const seen: [string, boolean][] = [];
+    const proxy = await proxyFor('dynamodb', (request) => {
+      seen.push([request.action, isCompletionWrite(request)]);
+      return undefined;
+    });
+    const store = new DynamoTaskStore(dynamo(proxy.endpoint), table);
+    const write = {
+      key: 'k',
+      taskId: 'k',
+      task: 't',
+      payloadHash: 'h',
+      attempt: 1,
+      ttlSeconds: 60,
+      nowMs: Date.now(),
+    };
+
+    await store.acquire({ ...write, lockExpiresAtMs: Date.now() + 60_000 });
+    await store.completeMany([{ ...write, result: 1 }]);
+    await store.recordFailure({ ...write, key: 'f', error: 'no', status: 'retrying' });
+    await store.complete({ ...write, key: 'o', result: 1 });
+
+    expect(seen).toEqual([
+      ['UpdateItem', false],
+      ['BatchWriteItem', true],
+      ['UpdateItem', false],
+      ['UpdateItem', true],
+    ]);
   });
 });

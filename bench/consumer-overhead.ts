@@ -38,7 +38,7 @@ export interface VariantFigures {
   readonly reportedCapacityPerTask: number;
   /** Largest item written, bytes: one write unit covers 1 KB, one read unit 4 KB. */
   readonly largestItemBytes: number;
-  /** On-demand units per task by AWS's rules applied to the counted requests and item size. */
+  /** On-demand units per task by AWS's rules applied to the counted items and item size (a BatchWriteItem bills each item). */
   readonly writeUnitsPerTask: number;
   readonly readUnitsPerTask: number;
 }
@@ -52,8 +52,6 @@ export interface ConsumerOverheadResult {
   /** Per round, tierq ÷ baseline latency; the median and quartiles of those paired ratios. */
   readonly pairedLatencyRatio: Record<string, RatioSummary>;
 }
-
-const WRITES = ['PutItem', 'UpdateItem', 'DeleteItem'];
 
 async function run(context: BenchContext): Promise<ConsumerOverheadResult> {
   const { endpoints, progress } = context;
@@ -127,7 +125,7 @@ async function run(context: BenchContext): Promise<ConsumerOverheadResult> {
   for (const v of all) {
     const spent = diffTallies(after.get(v.name) ?? {}, before.get(v.name) ?? {});
     const itemBytes = await largestItemBytes(v.client, v.table);
-    const writes = WRITES.reduce((sum, op) => sum + (spent[op]?.requests ?? 0), 0);
+    const writes = Object.values(spent).reduce((sum, t) => sum + t.writeItems, 0);
     const readUnits = Object.values(spent).reduce((sum, t) => sum + t.consistentKeys + t.eventualKeys / 2, 0);
     const s = samples.get(v.name) as { latency: number[]; cpu: number[]; wall: number[]; idle: number[] };
     figures.push({

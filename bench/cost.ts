@@ -90,7 +90,6 @@ async function run(context: BenchContext): Promise<CostResult> {
   });
   const variant = (name: string) => overhead.variants.find((v) => v.name === name) as VariantFigures;
   const lockDefaults = variant('tierq-lock');
-  const e2eWrites = e2e.ceiling.writesPerTask;
   const e2eInvocations = e2e.breakdown.batches / e2e.tasks;
   const e2eSqs = Object.values(e2e.counts.sqsPerTask).reduce((sum, n) => sum + n, 0);
   const floorSqs = 0.1 + 0.1 + 0.1;
@@ -104,7 +103,8 @@ async function run(context: BenchContext): Promise<CostResult> {
     ),
     price('tierq defaults as run end to end (tier batch sizes, echo)', {
       sqs: e2eSqs,
-      wru: e2eWrites * Math.max(1, Math.ceil(lockDefaults.largestItemBytes / 1024)),
+      // The wire trace sees requests, not the items of a BatchWriteItem: units as benchmark 1 counted them for `lock`.
+      wru: lockDefaults.writeUnitsPerTask,
       rru: 0,
       invocations: e2eInvocations,
       gbs: (e2eInvocations * PRICES.lambdaMemoryGb * lockDefaults.latencyMs.mean) / 1000,
@@ -129,7 +129,7 @@ async function run(context: BenchContext): Promise<CostResult> {
     assumptions: [
       `Lambda invocations: one per batch of ${overhead.batchSize} (the high/normal/low tiers' batch size); the end-to-end row uses the counted batches.`,
       'Duration: the consumer-overhead mean batch latency on DynamoDB Local, billed at 512 MB ARM64; real DynamoDB latency differs.',
-      'DynamoDB units: counted requests × AWS rules (1 WRU per write of ≤ 1 KB, 1 RRU per strongly consistent key of ≤ 4 KB), checked against the largest item written.',
+      'DynamoDB units: counted items × AWS rules (1 WRU per item written of ≤ 1 KB, each item of a BatchWriteItem included; 1 RRU per strongly consistent key of ≤ 4 KB), checked against the largest item written. The end-to-end row takes its units per task from the consumer-overhead `lock` figures: its wire trace counts requests, not the items inside a BatchWriteItem.',
       'SQS: every message is far below 64 KB, so one request is one billed request; free tiers are ignored.',
       'Consumer rows: producer sends as counted by the producer benchmark, one ReceiveMessage and one DeleteMessageBatch per batch of 10 (Lambda’s pollers, alike for every consumer), plus the consumer’s own SQS requests as counted (none). The end-to-end row is counted on the wire throughout: critical batches of 5 and empty receives included.',
     ],

@@ -31,7 +31,11 @@ export interface CeilingComparison {
   /** Means of the before and after rates: the ceiling the stack is compared with. */
   readonly sqsRoundTripPerSecond: number;
   readonly conditionalPutsPerSecond: number;
-  /** Conditional writes per task the stack made (lock mode: acquire and complete). */
+  /**
+   * Write requests per task the stack made (lock mode: a conditional acquire per task, one
+   * BatchWriteItem of completions per batch). A BatchWriteItem counts as one request though it
+   * costs DynamoDB Local more than one put, so the ceiling is generous and the ratio conservative.
+   */
   readonly writesPerTask: number;
   /**
    * Tasks/s if the emulators did nothing but tierq's requests, one after the other on the same

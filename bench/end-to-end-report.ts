@@ -35,7 +35,7 @@ export function renderEndToEnd(r: EndToEndResult): string {
           `${fmt(c.dynamodb[0].conditionalPutsPerSecond, 0)} / ${fmt(c.dynamodb[1].conditionalPutsPerSecond, 0)} → ${fmt(c.conditionalPutsPerSecond, 0)}`,
         ],
         [
-          `combined ceiling (SQS trip + ${fmt(c.writesPerTask, 2)} writes per task), tasks/s`,
+          `combined ceiling (SQS trip + ${fmt(c.writesPerTask, 2)} write requests per task), tasks/s`,
           fmt(c.combinedTasksPerSecond, 0),
         ],
         ['tierq ÷ combined ceiling', `${fmt(c.ratioToCombined * 100, 0)} %`],

@@ -10,6 +10,8 @@ export interface OperationTally {
   /** Keys read, by consistency: GetItem counts 1, BatchGetItem every key it asked for. */
   consistentKeys: number;
   eventualKeys: number;
+  /** Items written: 1 per PutItem, UpdateItem or DeleteItem, every put or delete of a BatchWriteItem. */
+  writeItems: number;
 }
 
 /** A snapshot: operation name (e.g. `UpdateItem`) to its tally. */
@@ -43,6 +45,7 @@ const emptyTally = (): OperationTally => ({
   reportedCapacity: 0,
   consistentKeys: 0,
   eventualKeys: 0,
+  writeItems: 0,
 });
 
 /**
@@ -78,6 +81,7 @@ export class RequestCounter {
           args.input.ReturnConsumedCapacity = 'TOTAL';
         }
         countReadKeys(op, args.input, tally);
+        tally.writeItems += writeItemsOf(op, args.input);
         const result = await next(args);
         tally.reportedCapacity += reportedUnits(result.output.ConsumedCapacity);
         return result;
@@ -148,6 +152,7 @@ export function diffTallies(after: Tallies, before: Tallies): Tallies {
       reportedCapacity: a.reportedCapacity - b.reportedCapacity,
       consistentKeys: a.consistentKeys - b.consistentKeys,
       eventualKeys: a.eventualKeys - b.eventualKeys,
+      writeItems: a.writeItems - b.writeItems,
     };
   }
   return out;
@@ -161,6 +166,14 @@ export function diffTallies(after: Tallies, before: Tallies): Tallies {
  */
 export function totalRequests(tallies: Tallies): number {
   return Object.values(tallies).reduce((sum, t) => sum + t.requests, 0);
+}
+
+/** Items a write request names: a BatchWriteItem bills each of its puts and deletes as a write. */
+function writeItemsOf(op: string, input: Input): number {
+  if (op === 'PutItem' || op === 'UpdateItem' || op === 'DeleteItem') return 1;
+  if (op !== 'BatchWriteItem') return 0;
+  const tables = (input.RequestItems ?? {}) as Record<string, unknown[]>;
+  return Object.values(tables).reduce((sum, requests) => sum + requests.length, 0);
 }
 
 function countReadKeys(op: string, input: Input, tally: OperationTally): void {

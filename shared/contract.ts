@@ -161,9 +161,17 @@ export function encodeEnvelope(envelope: TaskEnvelope): EncodedEnvelope {
     const reason = 'envelope cannot be serialized to JSON';
     throw new InvalidMessageError({ code: InvalidMessageCode.InvalidEnvelope, reason }, { cause });
   }
-  const checked = checkEnvelope(envelope, body);
+  // A payload JSON drops or rewrites (a function, a toJSON method) is checked as the consumer will see it.
+  const checked = checkEnvelope(survivesJson(envelope.payload) ? envelope : JSON.parse(body), body);
   if (!checked.ok) throw checked.error;
   return { body, bytes: Buffer.byteLength(body, 'utf8') };
+}
+
+/** Whether `JSON.stringify` keeps a top-level value as it is, so checking the object is checking the JSON. */
+function survivesJson(value: unknown): boolean {
+  if (value === null) return true;
+  if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'undefined') return false;
+  return typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON !== 'function';
 }
 
 /**

@@ -41,7 +41,7 @@ interface Claim {
  *   progress is deferred and rechecked every few seconds until it completes or its lock expires;
  *   the same key with another payload goes to the DLQ.
  * - `once`: one BatchGetItem per batch finds completed keys. A concurrent duplicate may run (the
- *   task said it tolerates that).
+ *   task said it tolerates that); the last of them to finish leaves its result in the record.
  * - In both, the batch's successes are stored together, releasing the locks: one BatchWriteItem
  *   per 25 tasks (unconditional, as Powertools' completion is). So a batch of 10 costs `lock` 10
  *   writes + 1, `once` 1 read + 1 write request.

@@ -97,12 +97,22 @@ export class DynamoTaskStore implements TaskStore {
   }
 
   async completeMany(inputs: readonly CompleteInput[]): Promise<CompleteManyResult> {
+    const failed = new Map<string, StoreError>();
     // One request cannot name a key twice; the last completion of a key is the one stored.
-    const items = [...new Map(inputs.map((input) => [input.key, completedItem(input)])).values()];
+    const byKey = new Map<string, StoredItem>();
+    for (const input of inputs) {
+      try {
+        byKey.set(input.key, completedItem(input));
+      } catch (cause) {
+        // A result JSON cannot represent (a BigInt, a cycle) fails its own record, not the batch.
+        byKey.delete(input.key);
+        failed.set(input.key, new StoreError({ operation: 'task.completeMany' }, { cause }));
+      }
+    }
+    const items = [...byKey.values()];
     const chunks: StoredItem[][] = [];
     for (let i = 0; i < items.length; i += BATCH_WRITE_LIMIT)
       chunks.push(items.slice(i, i + BATCH_WRITE_LIMIT));
-    const failed = new Map<string, StoreError>();
     for (const unwritten of await Promise.all(chunks.map((chunk) => this.batchWrite(chunk)))) {
       for (const [key, error] of unwritten) failed.set(key, error);
     }
@@ -219,6 +229,7 @@ export class DynamoTaskStore implements TaskStore {
         return (output.UnprocessedItems?.[this.table.tableName] ?? []) as typeof pending;
       },
     );
+    if (left.length === 0) return new Map();
     const why = error instanceof StoreError ? error : unprocessed(operation, left.length);
     return new Map(left.map((put) => [keyOfPk(put.PutRequest?.Item?.pk), why]));
   }
@@ -263,7 +274,10 @@ type Updated = { written: true; item?: StoredItem | undefined } | { written: fal
 /** The whole item a completion stores: what `succeeded` sets, as one PutItem writes it. */
 function completedItem(input: CompleteInput): StoredItem {
   const now = new Date(input.nowMs).toISOString();
+  const result = capResult(input.result);
   return {
+    // No `result` attribute for a task that returned nothing (not even an undefined one).
+    ...(result === undefined ? {} : { result }),
     pk: taskPk(input.key),
     sk: TASK_SK,
     taskId: input.taskId,
@@ -271,7 +285,6 @@ function completedItem(input: CompleteInput): StoredItem {
     payloadHash: input.payloadHash,
     attempts: input.attempt,
     status: TaskStatus.Succeeded,
-    result: capResult(input.result),
     createdAt: input.createdAt ?? now,
     updatedAt: now,
     expiresAt: epochSeconds(input.nowMs) + input.ttlSeconds,

@@ -330,6 +330,35 @@ describe('consumer against fauxqs and DynamoDB Local', () => {
     for (const id of ids) expect(await getTaskState(h.store, id)).toMatchObject({ status: 'succeeded' });
   });
 
+  it('keeps when a once task was first recorded across a failed attempt and its success', async () => {
+    const { task } = counted();
+    const onceTask = defineTask({ ...task, name: 'count-once', idempotency: { mode: 'once' } });
+    const h = await consumerHarness({ tasks: [onceTask] });
+    const firstTry = Date.now() - 60_000;
+    const id = 'once-retried';
+    const { payloadHash } = await import('../../shared/stores/task-store.js');
+    const write = { key: id, taskId: id, task: 'count-once', payloadHash: payloadHash({ n: 7 }) };
+    await h.store.recordFailure({
+      ...write,
+      attempt: 1,
+      ttlSeconds: 600,
+      nowMs: firstTry,
+      error: 'x',
+      status: 'retrying',
+    });
+
+    await h.send('normal', { id, task: 'count-once', payload: { n: 7 } });
+    expect((await h.invoke(await h.receive('normal'))).batchItemFailures).toEqual([]);
+
+    const stored = await h.store.get(id);
+    expect(stored).toMatchObject({
+      status: 'succeeded',
+      result: { n: 7 },
+      createdAt: new Date(firstTry).toISOString(),
+    });
+    expect(stored?.lastError).toBeUndefined();
+  });
+
   it('fails the records, after running them, when their completion cannot be stored', async () => {
     const { task, runs } = counted();
     const proxy = await startWireProxy({

@@ -147,6 +147,19 @@ describe('serializeEnvelope', () => {
     expect(() => serializeEnvelope(envelope)).toThrow(/field "id"/);
   });
 
+  it('refuses a payload JSON would drop, as the consumer would', () => {
+    const envelope = { v: 1, id: 'a', task: 't', payload: () => 1 } as TaskEnvelope;
+
+    expect(() => serializeEnvelope(envelope)).toThrow(/field "payload" is missing/);
+  });
+
+  it('checks a payload with toJSON as the JSON it becomes', () => {
+    const at = new Date('2026-11-23T10:00:00Z');
+    const envelope: TaskEnvelope = { v: 1, id: 'a', task: 't', payload: at };
+
+    expect(JSON.parse(serializeEnvelope(envelope)).payload).toBe('2026-11-23T10:00:00.000Z');
+  });
+
   it('refuses a payload JSON cannot represent, keeping the cause', () => {
     const envelope: TaskEnvelope = { v: 1, id: 'a', task: 't', payload: { big: 1n } };
 

@@ -106,6 +106,27 @@ describe('DynamoTaskStore error translation', () => {
     expect(failed.get('a')?.message).toMatch(/1 keys still unprocessed after 6 requests/);
   });
 
+  it('fails only the completion whose result JSON cannot represent, and writes the rest', async () => {
+    const client = failingClient(sdkError('unused'));
+    const written: unknown[] = [];
+    client.send = ((command: {
+      input: { RequestItems: Record<string, { PutRequest: { Item: unknown } }[]> };
+    }) => {
+      written.push(...(command.input.RequestItems.tierq ?? []).map((put) => put.PutRequest.Item));
+      return Promise.resolve({});
+    }) as unknown as typeof client.send;
+    const store = new DynamoTaskStore(client, 'tierq');
+
+    const { failed } = await store.completeMany([
+      { ...input, key: 'fine', result: { ok: true } },
+      { ...input, key: 'bigint', result: { n: 1n } },
+    ]);
+
+    expect([...failed.keys()]).toEqual(['bigint']);
+    expect(failed.get('bigint')).toMatchObject({ name: 'StoreError', cause: expect.any(TypeError) });
+    expect(written).toEqual([expect.objectContaining({ pk: 'task#fine', result: '{"ok":true}' })]);
+  });
+
   it('turns a failed condition on a completed record into a completed outcome', async () => {
     const cause = sdkError('ConditionalCheckFailedException', {
       Item: oldItem({ status: 'succeeded', payloadHash: 'hash-a' }),

@@ -109,10 +109,7 @@ export class DynamoTaskStore implements TaskStore {
         failed.set(input.key, new StoreError({ operation: 'task.completeMany' }, { cause }));
       }
     }
-    const items = [...byKey.values()];
-    const chunks: StoredItem[][] = [];
-    for (let i = 0; i < items.length; i += BATCH_WRITE_LIMIT)
-      chunks.push(items.slice(i, i + BATCH_WRITE_LIMIT));
+    const chunks = chunksOf([...byKey.values()], BATCH_WRITE_LIMIT);
     for (const unwritten of await Promise.all(chunks.map((chunk) => this.batchWrite(chunk)))) {
       for (const [key, error] of unwritten) failed.set(key, error);
     }
@@ -133,11 +130,7 @@ export class DynamoTaskStore implements TaskStore {
   }
 
   async lookup(keys: readonly string[], nowMs = Date.now()): Promise<Map<string, TaskRecord>> {
-    const unique = [...new Set(keys)];
-    const chunks: string[][] = [];
-    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
-      chunks.push(unique.slice(i, i + BATCH_GET_LIMIT));
-    }
+    const chunks = chunksOf([...new Set(keys)], BATCH_GET_LIMIT);
     const items = (await Promise.all(chunks.map((chunk) => this.batchGet(chunk)))).flat();
     const found = new Map<string, TaskRecord>();
     for (const item of items) {
@@ -307,6 +300,13 @@ function succeeded(input: CompleteInput): UpdateSpec {
 function namesIn(expressions: readonly string[]): Record<string, string> {
   const names = expressions.join(' ').match(/#\w+/g) ?? [];
   return Object.fromEntries(names.map((name) => [name, name.slice(1)]));
+}
+
+/** `items` in consecutive runs of at most `size`: DynamoDB's batch operations cap their keys. */
+function chunksOf<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -15,6 +15,7 @@ export {
   type TaskEnvelope,
 } from './contract.js';
 export { DeadLetterAttribute, DeadLetterReason } from './dead-letter.js';
+export { createDefaultConsumer, type DefaultConsumerOptions } from './default-consumer.js';
 export * from './errors.js';
 export { logger } from './logger.js';
 export {

@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConsumerConfig } from '../../../shared/config.js';
-import { createConsumer } from '../../../shared/consumer.js';
+import { createDefaultConsumer } from '../../../shared/default-consumer.js';
 import { ConfigError } from '../../../shared/errors.js';
 import { TaskRegistry } from '../../../shared/registry.js';
-import { DynamoRateLimiter } from '../../../shared/stores/rate-limiter.js';
-import { DynamoTaskStore } from '../../../shared/stores/task-store.js';
 import { LedgerPath, postToLedger } from './ledger-client.js';
 import { chaosTasks, currentInvocation } from './tasks.js';
 
@@ -21,19 +16,8 @@ import { chaosTasks, currentInvocation } from './tasks.js';
 const config = loadConsumerConfig(process.env);
 const ledgerUrl = process.env.CHAOS_LEDGER_URL;
 if (!ledgerUrl) throw new ConfigError('environment variable CHAOS_LEDGER_URL is required but not set');
-const dynamodb = new DynamoDBClient({});
-const sqs = new SQSClient({});
 
-const consumer = createConsumer({
-  config,
-  registry: new TaskRegistry(chaosTasks(ledgerUrl)),
-  sqs,
-  store: new DynamoTaskStore(dynamodb, config.tableName),
-  limiter: new DynamoRateLimiter(dynamodb, config.tableName),
-  metrics: new Metrics(),
-  now: Date.now,
-  maxHopSeconds: config.maxHopSeconds,
-});
+const consumer = createDefaultConsumer({ config, registry: new TaskRegistry(chaosTasks(ledgerUrl)) });
 
 /** The payload key of a record, if its body is a chaos envelope. */
 function keyOf(body: string): string | undefined {

@@ -4,6 +4,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import type { ConsumerConfig } from '../shared/config.js';
 import { createConsumer } from '../shared/consumer.js';
+import { SQS_MAX_MESSAGE_BYTES } from '../shared/declaration.js';
 import { defineTask, type IdempotencyMode, TaskRegistry } from '../shared/registry.js';
 import { DynamoRateLimiter } from '../shared/stores/rate-limiter.js';
 import { DynamoTaskStore } from '../shared/stores/task-store.js';
@@ -58,6 +59,7 @@ export async function consumerQueues(
       tiers: tiers.map((name, i) => ({ name, queueUrl: (queues[i] as { url: string }).url })),
       maxReceiveCount: 10,
       maxHopSeconds: 900,
+      maxMessageBytes: SQS_MAX_MESSAGE_BYTES,
     },
     arn: (queues[2] as { arn: string }).arn,
   };

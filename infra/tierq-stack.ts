@@ -1,5 +1,6 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { StackOutput } from '../shared/declaration.js';
 import { type AppConfig, STAGES } from './config.js';
 import { TaskQueue, type TaskQueueProps } from './constructs/task-queue.js';
 import { pascalCase } from './constructs/tiers.js';
@@ -10,16 +11,6 @@ export interface TierqStackProps extends StackProps {
   /** Overrides passed through to the TaskQueue construct (tiers, consumer entry, ...). */
   readonly taskQueue?: TaskQueueProps;
 }
-
-/** Output keys a producer or the CLI reads: `QueueUrl<Tier>`, `DeadLetterQueueUrl`, ... */
-export const OUTPUTS = {
-  queueUrlPrefix: 'QueueUrl',
-  tiers: 'Tiers',
-  deadLetterQueueUrl: 'DeadLetterQueueUrl',
-  tableName: 'TableName',
-  alarmTopicArn: 'AlarmTopicArn',
-  producerPolicyArn: 'ProducerPolicyArn',
-} as const;
 
 /**
  * The deployable tierq stack: composes one {@link TaskQueue} with the stage's settings and
@@ -51,22 +42,26 @@ export class TierqStack extends Stack {
     });
 
     const tq = this.taskQueue;
-    new CfnOutput(this, OUTPUTS.tiers, {
+    new CfnOutput(this, StackOutput.tiers, {
       value: tq.tiers.map((t) => t.name).join(','),
       description: 'Priority tiers, highest first',
     });
     for (const tier of tq.tiers) {
-      new CfnOutput(this, `${OUTPUTS.queueUrlPrefix}${pascalCase(tier.name)}`, {
+      new CfnOutput(this, `${StackOutput.queueUrlPrefix}${pascalCase(tier.name)}`, {
         value: tq.queue(tier.name).queueUrl,
         description: `Queue URL of the ${tier.name} tier`,
       });
     }
-    new CfnOutput(this, OUTPUTS.deadLetterQueueUrl, { value: tq.deadLetterQueue.queueUrl });
-    new CfnOutput(this, OUTPUTS.tableName, { value: tq.table.tableName });
-    new CfnOutput(this, OUTPUTS.alarmTopicArn, { value: tq.alarmTopic.topicArn });
-    new CfnOutput(this, OUTPUTS.producerPolicyArn, {
+    new CfnOutput(this, StackOutput.deadLetterQueueUrl, { value: tq.deadLetterQueue.queueUrl });
+    new CfnOutput(this, StackOutput.tableName, { value: tq.table.tableName });
+    new CfnOutput(this, StackOutput.alarmTopicArn, { value: tq.alarmTopic.topicArn });
+    new CfnOutput(this, StackOutput.producerPolicyArn, {
       value: tq.producerPolicy.managedPolicyArn,
       description: 'Attach to a producer role to let it enqueue tasks',
+    });
+    new CfnOutput(this, StackOutput.operatorPolicyArn, {
+      value: tq.operatorPolicy.managedPolicyArn,
+      description: 'Attach to an operator role for the tierq CLI (status, task, dlq, enqueue)',
     });
   }
 }

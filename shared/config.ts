@@ -1,3 +1,4 @@
+import { EnvVar, SQS_MAX_MESSAGE_BYTES, tierQueueUrlVar } from './declaration.js';
 import { ConfigError } from './errors.js';
 
 /** One tier as the consumer sees it at run time. */
@@ -14,6 +15,8 @@ export interface ConsumerConfig {
   readonly tiers: readonly TierEndpoint[];
   /** The tier queues' redrive `maxReceiveCount`. */
   readonly maxReceiveCount: number;
+  /** The tier queues' `MaximumMessageSize`: no copy the consumer sends may exceed it. */
+  readonly maxMessageBytes: number;
   /** Longest single delay hop for not-yet-due tasks (`TIERQ_MAX_HOP_SECONDS`, 1–900, default 900). */
   readonly maxHopSeconds: number;
 }
@@ -26,9 +29,22 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-/** `bulk-email` → `BULK_EMAIL`, as the construct names the per-tier variables. */
-export function tierEnvName(tier: string): string {
-  return `TIERQ_QUEUE_URL_${tier.replace(/-/g, '_').toUpperCase()}`;
+/** An integer variable within [min, max]; `fallback` when unset (required when undefined). */
+function integer(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number | undefined,
+  min: number,
+  max: number,
+): number {
+  const raw =
+    fallback === undefined || (env[name] ?? '').trim() !== '' ? required(env, name) : String(fallback);
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? 'a positive integer' : `an integer ${min}–${max}`;
+    throw new ConfigError(`${name} must be ${range}, got "${raw}"`);
+  }
+  return value;
 }
 
 /**
@@ -39,28 +55,25 @@ export function tierEnvName(tier: string): string {
  * const config = loadConsumerConfig(process.env);
  */
 export function loadConsumerConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
-  const tierNames = required(env, 'TIERQ_TIERS')
+  const tierNames = required(env, EnvVar.tiers)
     .split(',')
     .map((t) => t.trim())
     .filter(Boolean);
-  if (tierNames.length === 0) throw new ConfigError('TIERQ_TIERS lists no tiers');
-  const maxReceiveCount = Number(required(env, 'TIERQ_MAX_RECEIVE_COUNT'));
-  if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) {
-    throw new ConfigError(
-      `TIERQ_MAX_RECEIVE_COUNT must be a positive integer, got "${env.TIERQ_MAX_RECEIVE_COUNT}"`,
-    );
-  }
-  const maxHopSeconds = Number(env.TIERQ_MAX_HOP_SECONDS ?? '900');
-  if (!Number.isInteger(maxHopSeconds) || maxHopSeconds < 1 || maxHopSeconds > 900) {
-    throw new ConfigError(
-      `TIERQ_MAX_HOP_SECONDS must be an integer 1–900, got "${env.TIERQ_MAX_HOP_SECONDS}"`,
-    );
-  }
+  if (tierNames.length === 0) throw new ConfigError(`${EnvVar.tiers} lists no tiers`);
+  const maxReceiveCount = integer(env, EnvVar.maxReceiveCount, undefined, 1, Number.MAX_SAFE_INTEGER);
   return {
-    maxHopSeconds,
-    tableName: required(env, 'TIERQ_TABLE_NAME'),
-    deadLetterQueueUrl: required(env, 'TIERQ_DLQ_URL'),
-    tiers: tierNames.map((name) => ({ name, queueUrl: required(env, tierEnvName(name)) })),
+    maxHopSeconds: integer(env, EnvVar.maxHopSeconds, 900, 1, 900),
+    // Older deployments set no limit: SQS's default queue size is its maximum.
+    maxMessageBytes: integer(
+      env,
+      EnvVar.maxMessageBytes,
+      SQS_MAX_MESSAGE_BYTES,
+      1_024,
+      SQS_MAX_MESSAGE_BYTES,
+    ),
+    tableName: required(env, EnvVar.tableName),
+    deadLetterQueueUrl: required(env, EnvVar.deadLetterQueueUrl),
+    tiers: tierNames.map((name) => ({ name, queueUrl: required(env, tierQueueUrlVar(name)) })),
     maxReceiveCount,
   };
 }

@@ -1,4 +1,5 @@
 import { CONTRACT_VERSION, describeValue, type TaskEnvelope, taskEnvelopeSchema } from './contract-schema.js';
+import { SQS_MAX_MESSAGE_BYTES } from './declaration.js';
 import { InvalidMessageCode, InvalidMessageError } from './errors.js';
 
 export {
@@ -9,14 +10,15 @@ export {
 } from './contract-schema.js';
 
 /**
- * SQS's maximum message size; larger bodies cannot have come from SQS and are rejected unread.
+ * SQS's maximum message size (1 MiB since 2026); larger bodies cannot have come from SQS and are
+ * rejected unread. A queue may be configured smaller: producers follow the queue's own limit.
  *
  * @example
  * ```ts
  * if (Buffer.byteLength(body) > MAX_BODY_BYTES) throw new Error('payload too large for SQS');
  * ```
  */
-export const MAX_BODY_BYTES = 262_144;
+export const MAX_BODY_BYTES = SQS_MAX_MESSAGE_BYTES;
 
 /**
  * Deepest JSON nesting accepted; far deeper values overflow the stack when re-serialized.

@@ -28,7 +28,7 @@ export const DeadLetterAttribute = {
   deadAt: 'tierq-dead-at',
 } as const;
 
-/** SQS attribute values are limited only by the 256 KiB message; keep errors readable. */
+/** SQS attribute values are limited only by the message size; keep errors readable. */
 const MAX_ERROR_CHARS = 1_000;
 
 /** A decision to dead-letter one record. */

@@ -161,7 +161,7 @@ export class QueueFullError extends TierqError {
 }
 
 /**
- * A message body is larger than SQS accepts; nothing was sent.
+ * A message body is larger than its queue's MaximumMessageSize accepts; nothing was sent.
  *
  * @example
  * ```ts
@@ -173,7 +173,7 @@ export class MessageTooLargeError extends TierqError {
   readonly limit: number;
   constructor(props: { task: string; bytes: number; limit: number }, options?: ErrorOptions) {
     super(
-      `message for task "${props.task}" is ${props.bytes} bytes, over the SQS limit of 256 KiB (${props.limit} bytes)`,
+      `message for task "${props.task}" is ${props.bytes} bytes, over its queue's limit of ${props.limit} bytes`,
       options,
     );
     this.name = 'MessageTooLargeError';

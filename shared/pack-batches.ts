@@ -7,7 +7,8 @@ export interface BatchLimits {
 }
 
 /**
- * The limits of one SendMessageBatch request: 10 entries and 262,144 bytes of bodies in total.
+ * The limits of one SendMessageBatch request: 10 entries and 1 MiB of bodies in total (SQS's
+ * batch limit, whatever the queue's own MaximumMessageSize).
  *
  * @example
  * ```ts

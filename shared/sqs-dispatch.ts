@@ -41,7 +41,7 @@ function messageBytes(send: Send): number {
 
 /**
  * Sends messages for records with SendMessageBatch (grouped per queue, at most 10 messages and
- * 256 KiB per request, all requests in parallel) and settles each record by its own entry's
+ * 1 MiB per request, all requests in parallel) and settles each record by its own entry's
  * result: a record is acknowledged only when its message is safely stored; otherwise it fails,
  * so SQS redelivers it.
  *
@@ -51,9 +51,7 @@ function messageBytes(send: Send): number {
 export async function sendForRecords(sqs: SQSClient, sends: readonly Send[]): Promise<void> {
   // Split by size too: ten dead letters of large bodies would exceed the batch limit, and the
   // whole request would fail on every redelivery until SQS redrove them without a reason.
-  // SQS_BATCH_LIMITS holds to 256 KiB per request: AWS raised it to 1 MiB in 2025, but
-  // LocalStack and queues with a smaller MaximumMessageSize did not; big messages only cost a
-  // few more requests.
+  // SQS_BATCH_LIMITS is SQS's 1 MiB per request (AWS, 2026-01).
   const requests = byQueue(sends).flatMap((group) => packBatches(group, messageBytes, SQS_BATCH_LIMITS));
   await Promise.all(
     requests.map(async (group) => {

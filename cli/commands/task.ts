@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { getTaskState } from '../../shared/stores/task-store.js';
+import { getTaskState } from '../../shared/stores/task-lookup.js';
 import type { Cli } from '../cli.js';
 
 /** `tierq task <id>`: the task's state record, or status `unknown`. */

@@ -1,36 +1,33 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  type AccessResources,
+  EnvVar,
+  SQS_MAX_MESSAGE_BYTES,
+  TableSchema,
+  tierQueueUrlVar,
+} from '../../shared/declaration.js';
+import { accessPolicyStatements, grantAccess } from './access.js';
 import { alarmTopicKey } from './alarm-key.js';
 import { TaskQueueDashboard } from './task-queue-dashboard.js';
 import { TierqFunction } from './tierq-function.js';
-import {
-  DEFAULT_TIERS,
-  envCase,
-  pascalCase,
-  type ResolvedTier,
-  resolveTiers,
-  type TierConfig,
-} from './tiers.js';
+import { DEFAULT_TIERS, pascalCase, type ResolvedTier, resolveTiers, type TierConfig } from './tiers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** The consumer bundled when no `consumerEntry` is given: tierq's example tasks. */
 export const DEFAULT_CONSUMER_ENTRY = path.join(here, '..', '..', 'functions', 'consumer.ts');
-
-/** Name of the table's TTL attribute (epoch seconds); every record kind sets it. */
-export const TTL_ATTRIBUTE = 'expiresAt';
 
 /** Props for {@link TaskQueue}. Every field has a production-sane default. */
 export interface TaskQueueProps {
@@ -50,6 +47,11 @@ export interface TaskQueueProps {
   readonly consumerRuntime?: lambda.Runtime;
   /** Extra environment for the consumer (e.g. your own settings). */
   readonly consumerEnvironment?: Record<string, string>;
+  /**
+   * `MaximumMessageSize` of the tier queues in bytes (1,024–1,048,576). Producers and the
+   * consumer's re-sends follow it. Default 1 MiB, SQS's largest; the DLQ always takes 1 MiB.
+   */
+  readonly maxMessageSize?: number;
   /** How long tier queues keep unconsumed messages. Default 4 days. */
   readonly queueRetention?: Duration;
   /** DLQ alarm fires at this many visible messages. Default 1: any dead letter. */
@@ -87,9 +89,13 @@ export class TaskQueue extends Construct {
   readonly consumer: TierqFunction;
   readonly alarmTopic: sns.Topic;
   readonly alarms: readonly cloudwatch.Alarm[];
-  /** A managed policy producers can attach: enqueue to every tier plus dedup writes. */
+  /** A managed policy producers can attach: enqueue to every tier plus their dedup keys. */
   readonly producerPolicy: iam.ManagedPolicy;
+  /** A managed policy for operators (the `tierq` CLI): status, task lookup, DLQ work, enqueue. */
+  readonly operatorPolicy: iam.ManagedPolicy;
   readonly maxReceiveCount: number;
+  /** The tier queues' `MaximumMessageSize` in bytes. */
+  readonly maxMessageSize: number;
 
   constructor(scope: Construct, id: string, props: TaskQueueProps = {}) {
     super(scope, id);
@@ -99,12 +105,24 @@ export class TaskQueue extends Construct {
     if (!Number.isInteger(this.maxReceiveCount) || this.maxReceiveCount < 1 || this.maxReceiveCount > 1000) {
       throw new Error(`TaskQueue: maxReceiveCount must be an integer 1–1000, got ${this.maxReceiveCount}`);
     }
+    this.maxMessageSize = props.maxMessageSize ?? SQS_MAX_MESSAGE_BYTES;
+    if (
+      !Number.isInteger(this.maxMessageSize) ||
+      this.maxMessageSize < 1_024 ||
+      this.maxMessageSize > SQS_MAX_MESSAGE_BYTES
+    ) {
+      throw new Error(
+        `TaskQueue: maxMessageSize must be an integer 1024–${SQS_MAX_MESSAGE_BYTES}, got ${this.maxMessageSize}`,
+      );
+    }
     this.tiers = resolveTiers(props.tiers ?? DEFAULT_TIERS, props.consumerConcurrency ?? 20);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      // A dead letter is its task's body plus tierq's reason attributes: always take SQS's largest.
+      maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
       removalPolicy,
     });
 
@@ -114,6 +132,7 @@ export class TaskQueue extends Construct {
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         retentionPeriod: props.queueRetention ?? Duration.days(4),
+        maxMessageSizeBytes: this.maxMessageSize,
         // AWS: at least 6x the function timeout when batching, plus the batching window.
         visibilityTimeout: Duration.seconds(
           6 * consumerTimeout.toSeconds() + (tier.maxBatchingWindow?.toSeconds() ?? 0),
@@ -125,10 +144,10 @@ export class TaskQueue extends Construct {
     this.queues = queues;
 
     this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: TableSchema.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TableSchema.sortKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: TTL_ATTRIBUTE,
+      timeToLiveAttribute: TableSchema.ttlAttribute,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       deletionProtection: props.tableDeletionProtection ?? false,
@@ -136,6 +155,7 @@ export class TaskQueue extends Construct {
     });
 
     this.consumer = this.createConsumer(props, consumerTimeout, removalPolicy);
+    grantAccess(this.consumer, 'consumer', this.accessResources());
 
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
       displayName: 'tierq alarms',
@@ -148,8 +168,18 @@ export class TaskQueue extends Construct {
     this.alarms = this.createAlarms(props);
 
     this.producerPolicy = new iam.ManagedPolicy(this, 'ProducerPolicy', {
-      description: 'Enqueue tierq tasks to any tier and record deduplication keys',
-      statements: this.enqueueStatements(),
+      description: 'Enqueue tierq tasks to any tier and claim deduplication keys',
+      statements: accessPolicyStatements('producer', this.accessResources()),
+    });
+    this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
+      description: 'Operate tierq: queue status, task lookup, dead-letter peek/replay/purge, enqueue',
+      statements: accessPolicyStatements('operator', this.accessResources()),
+    });
+    Validations.of(this.operatorPolicy).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudwatch:GetMetricData (tierq status: queue age and task activity) supports no resource-level ' +
+        'permissions; it is the only action on Resource * (shared/declaration.ts, ReadActivityMetrics).',
     });
 
     new TaskQueueDashboard(this, 'Dashboard', {
@@ -173,38 +203,36 @@ export class TaskQueue extends Construct {
   }
 
   /**
-   * Lets `grantee` enqueue to every tier and write deduplication keys.
+   * Lets `grantee` enqueue to every tier and claim deduplication keys (the producer's declared
+   * access, shared/declaration.ts).
    *
    * @example
    * queue.grantEnqueue(apiFunction);
    */
   grantEnqueue(grantee: iam.IGrantable): iam.Grant {
-    const [send, dedup] = this.enqueueStatements();
-    const grant = iam.Grant.addToPrincipal({
-      grantee,
-      actions: send?.actions ?? [],
-      resourceArns: send?.resources ?? [],
-    });
-    return grant.combine(
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: dedup?.actions ?? [],
-        resourceArns: dedup?.resources ?? [],
-      }),
-    );
+    return grantAccess(grantee, 'producer', this.accessResources());
   }
 
-  private enqueueStatements(): iam.PolicyStatement[] {
-    return [
-      new iam.PolicyStatement({
-        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-        resources: Object.values(this.queues).map((q) => q.queueArn),
-      }),
-      new iam.PolicyStatement({
-        actions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
-        resources: [this.table.tableArn],
-      }),
-    ];
+  /**
+   * Lets `grantee` operate the queue as the `tierq` CLI does: queue depths and activity, task
+   * lookup, dead-letter peek/replay/purge, and enqueue.
+   *
+   * @example
+   * queue.grantOperate(opsRole);
+   */
+  grantOperate(grantee: iam.IGrantable): iam.Grant {
+    return grantAccess(grantee, 'operator', this.accessResources());
+  }
+
+  /** The ARNs the declaration's resources stand for in this deployment. */
+  private accessResources(): AccessResources {
+    return {
+      tierQueueArns: this.tiers.map((t) => this.queue(t.name).queueArn),
+      deadLetterQueueArn: this.deadLetterQueue.queueArn,
+      tableArn: this.table.tableArn,
+      // The stack's own id (its full ARN): no wildcard for the stack's unique suffix.
+      stackArn: Stack.of(this).stackId,
+    };
   }
 
   private createConsumer(
@@ -220,25 +248,24 @@ export class TaskQueue extends Construct {
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy,
       environment: {
-        TIERQ_TIERS: this.tiers.map((t) => t.name).join(','),
-        TIERQ_MAX_RECEIVE_COUNT: String(this.maxReceiveCount),
+        [EnvVar.tiers]: this.tiers.map((t) => t.name).join(','),
+        [EnvVar.maxReceiveCount]: String(this.maxReceiveCount),
+        [EnvVar.maxMessageBytes]: String(this.maxMessageSize),
+        [EnvVar.tableName]: this.table.tableName,
+        [EnvVar.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
+        ...Object.fromEntries(this.tiers.map((t) => [tierQueueUrlVar(t.name), this.queue(t.name).queueUrl])),
         ...props.consumerEnvironment,
       },
     });
-    consumer.bindTable('TIERQ_TABLE_NAME', this.table, 'readWrite');
-    consumer.bindQueueSend('TIERQ_DLQ_URL', this.deadLetterQueue);
     for (const tier of this.tiers) {
-      const queue = this.queue(tier.name);
-      // Send too: deferrals and not-yet-due tasks are re-enqueued to their own tier.
-      consumer.bindQueueSend(`TIERQ_QUEUE_URL_${envCase(tier.name)}`, queue);
-      consumer.addEventSource(
-        new eventSources.SqsEventSource(queue, {
-          batchSize: tier.batchSize,
-          ...(tier.maxBatchingWindow ? { maxBatchingWindow: tier.maxBatchingWindow } : {}),
-          reportBatchItemFailures: true,
-          maxConcurrency: tier.maxConcurrency,
-        }),
-      );
+      // A plain mapping, not SqsEventSource: that would add its own grant beside the declared one.
+      consumer.addEventSourceMapping(`${pascalCase(tier.name)}Source`, {
+        eventSourceArn: this.queue(tier.name).queueArn,
+        batchSize: tier.batchSize,
+        ...(tier.maxBatchingWindow ? { maxBatchingWindow: tier.maxBatchingWindow } : {}),
+        reportBatchItemFailures: true,
+        maxConcurrency: tier.maxConcurrency,
+      });
     }
     return consumer;
   }

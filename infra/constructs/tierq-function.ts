@@ -1,10 +1,8 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
 /** Props for {@link TierqFunction}. */
@@ -20,31 +18,15 @@ export interface TierqFunctionProps {
   readonly environment?: Record<string, string>;
 }
 
-/** Table access levels a function can be bound with; each maps to an explicit action list. */
-export const TableAccess = {
-  readWrite: [
-    'dynamodb:GetItem',
-    'dynamodb:BatchGetItem',
-    'dynamodb:PutItem',
-    'dynamodb:UpdateItem',
-    'dynamodb:DeleteItem',
-    'dynamodb:ConditionCheckItem',
-    'dynamodb:Query',
-  ],
-  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
-} as const;
-export type TableAccess = keyof typeof TableAccess;
-
 /**
  * The project's one function factory: Node.js 22 on ARM64, esbuild bundling with source maps,
- * an explicit log group with retention, and a role that holds only what `bind*` grants.
- * Every `bind*` method sets the environment variable and the IAM grant together, so the two
- * can never drift apart.
+ * an explicit log group with retention, and a role that may only write its own logs until it is
+ * granted more — by `grantAccess` from the declaration of what the code calls
+ * (shared/declaration.ts), never by a hand-written action list.
  *
  * @example
  * const fn = new TierqFunction(this, 'Consumer', { entry: 'functions/consumer.ts' });
- * fn.bindTable('TIERQ_TABLE_NAME', table, 'readWrite');
- * fn.bindQueueSend('TIERQ_DLQ_URL', dlq);
+ * grantAccess(fn, 'consumer', resources);
  */
 export class TierqFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: TierqFunctionProps) {
@@ -56,7 +38,7 @@ export class TierqFunction extends nodejs.NodejsFunction {
     // Our own role instead of AWSLambdaBasicExecutionRole: it may only write to its own log group.
     const role = new iam.Role(scope, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of ${id}: only the grants its bind* calls add`,
+      description: `Execution role of ${id}: its logs, and the access declared for its code`,
     });
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -99,23 +81,5 @@ export class TierqFunction extends nodejs.NodejsFunction {
           'and the local runner executes it on Node 20/22. Node 24 is opt-in through the runtime prop.',
       });
     }
-  }
-
-  /** Sets `envVar` to the table name and grants the access level's explicit actions. */
-  bindTable(envVar: string, table: dynamodb.ITable, access: TableAccess): void {
-    this.addEnvironment(envVar, table.tableName);
-    table.grant(this, ...TableAccess[access]);
-  }
-
-  /** Sets `envVar` to the queue URL and grants SendMessage (plus GetQueueAttributes/GetQueueUrl). */
-  bindQueueSend(envVar: string, queue: sqs.IQueue): void {
-    this.addEnvironment(envVar, queue.queueUrl);
-    queue.grantSendMessages(this);
-  }
-
-  /** Sets `envVar` to the queue URL and grants the actions a consumer needs on its own queue. */
-  bindQueueConsume(envVar: string, queue: sqs.IQueue): void {
-    this.addEnvironment(envVar, queue.queueUrl);
-    queue.grantConsumeMessages(this);
   }
 }

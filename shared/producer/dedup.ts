@@ -5,6 +5,7 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { KeyPrefix, TableSchema } from '../declaration.js';
 import { ConfigError } from '../errors.js';
 
 /**
@@ -51,9 +52,13 @@ export class DedupStore {
             pk: { S: pk(key) },
             sk: { S: 'dedup' },
             taskId: { S: taskId },
-            expiresAt: { N: String(nowSeconds + Math.ceil(windowSeconds)) },
+            [TableSchema.ttlAttribute]: { N: String(nowSeconds + Math.ceil(windowSeconds)) },
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+          ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now',
+          ExpressionAttributeNames: {
+            '#pk': TableSchema.partitionKey,
+            '#expiresAt': TableSchema.ttlAttribute,
+          },
           ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -98,4 +103,4 @@ export class DedupStore {
   }
 }
 
-const pk = (key: string) => `dedup#${key}`;
+const pk = (key: string) => `${KeyPrefix.dedup}${key}`;

@@ -4,6 +4,7 @@ import type { DedupStore } from './dedup.js';
 import type { EnqueueOptions, OutgoingMessage } from './message.js';
 import type { EnqueueItem, EnqueueManyResult } from './producer.js';
 import { type BatchRetryOptions, sendAll } from './send-batch.js';
+import type { QueueSizeLimits } from './size-limits.js';
 
 /**
  * What {@link enqueueManyWith} needs from the producer.
@@ -16,6 +17,8 @@ import { type BatchRetryOptions, sendAll } from './send-batch.js';
 export interface EnqueueManyDeps {
   readonly build: (item: EnqueueItem) => OutgoingMessage;
   readonly sqs: SQSClient;
+  /** Each queue's own size limit, checked before any claim or send. */
+  readonly limits: QueueSizeLimits;
   readonly dedup: () => DedupStore;
   readonly retry?: BatchRetryOptions;
   /** Backpressure, when the producer has it. */
@@ -41,14 +44,22 @@ export async function enqueueManyWith(
   items: readonly EnqueueItem[],
   deps: EnqueueManyDeps,
 ): Promise<EnqueueManyResult[]> {
+  const built = items.map((item): OutgoingMessage | Error => {
+    try {
+      return deps.build(item);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  });
+  // One await at most, and only when a message is big enough that its queue's limit matters.
+  const unknown = deps.limits.unknownFor(built.filter((b): b is OutgoingMessage => !(b instanceof Error)));
+  if (unknown.length > 0) await deps.limits.load(unknown);
   const firstWithKey = new Map<string, number>();
   const prepared = items.map((item, index): Slot | Promise<Slot> => {
-    let message: OutgoingMessage;
-    try {
-      message = deps.build(item);
-    } catch (error) {
-      return failed(item.options?.id, error);
-    }
+    const message = built[index] as OutgoingMessage | Error;
+    if (message instanceof Error) return failed(item.options?.id, message);
+    const tooLarge = deps.limits.violation(message);
+    if (tooLarge !== undefined) return failed(message.id, tooLarge);
     const window = item.options?.dedup;
     if (window !== undefined) {
       // Runs synchronously, before any await, so input order decides which item is first.

@@ -38,6 +38,7 @@ export interface EnqueueOptions {
  */
 export interface OutgoingMessage {
   readonly id: string;
+  readonly task: string;
   readonly tier: string;
   readonly queueUrl: string;
   readonly body: string;
@@ -47,7 +48,8 @@ export interface OutgoingMessage {
 
 /**
  * Builds and validates a v1 envelope and chooses its queue and delay. Throws, sending nothing,
- * on an unknown tier, a bad delay, an invalid envelope or a body over SQS's 256 KiB.
+ * on an unknown tier, a bad delay, an invalid envelope or a body over SQS's 1 MiB (the queue's own,
+ * possibly smaller, limit is checked by {@link QueueSizeLimits} before sending).
  *
  * @example
  * ```ts
@@ -85,6 +87,7 @@ export function buildMessage(input: {
   if (bytes > MAX_BODY_BYTES) throw new MessageTooLargeError({ task, bytes, limit: MAX_BODY_BYTES });
   return {
     id: envelope.id,
+    task,
     tier,
     queueUrl,
     body,

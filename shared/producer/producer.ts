@@ -7,6 +7,7 @@ import { type ProducerConfig, validateProducerConfig } from './config.js';
 import { DedupStore } from './dedup.js';
 import { enqueueManyWith } from './enqueue-many.js';
 import { buildMessage, type EnqueueOptions, type OutgoingMessage } from './message.js';
+import { QueueSizeLimits } from './size-limits.js';
 
 /**
  * What `enqueue` did: sent a new task; found one already enqueued under the dedup key (then
@@ -87,6 +88,7 @@ export function createProducer(config: ProducerConfig): Producer {
   });
   const sqs = config.sqs ?? new SQSClient(clientConfig(config.endpoints?.sqs));
   const gate = config.backpressure === undefined ? undefined : new DepthGate(sqs, config.backpressure);
+  const limits = new QueueSizeLimits(sqs);
   let dedup: DedupStore | undefined;
   const dedupStore = () => {
     dedup ??= new DedupStore(
@@ -137,6 +139,7 @@ export function createProducer(config: ProducerConfig): Producer {
     options?: EnqueueOptions,
   ): Promise<EnqueueResult> {
     const message = build({ task, payload, ...(options === undefined ? {} : { options }) });
+    await limits.check(message);
     if ((await gate?.admit(message.tier, message.queueUrl)) === 'drop') {
       return { id: message.id, status: 'dropped', tier: message.tier };
     }
@@ -160,7 +163,13 @@ export function createProducer(config: ProducerConfig): Producer {
   }
 
   async function enqueueMany(items: readonly EnqueueItem[]): Promise<EnqueueManyResult[]> {
-    return enqueueManyWith(items, { build, sqs, dedup: dedupStore, ...(gate === undefined ? {} : { gate }) });
+    return enqueueManyWith(items, {
+      build,
+      sqs,
+      limits,
+      dedup: dedupStore,
+      ...(gate === undefined ? {} : { gate }),
+    });
   }
 
   return { enqueue, enqueueMany } as Producer;

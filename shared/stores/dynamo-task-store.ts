@@ -1,6 +1,8 @@
-import { BatchGetCommand, BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TableSchema } from '../declaration.js';
 import { IdempotencyConflictError, IdempotencyInProgressError, StoreError } from '../errors.js';
 import { type DynamoClientLike, DynamoTable, epochSeconds, type StoredItem } from './dynamo-table.js';
+import { readTaskRecord } from './task-lookup.js';
 import {
   capError,
   capResult,
@@ -141,11 +143,7 @@ export class DynamoTaskStore implements TaskStore {
   }
 
   async get(key: string): Promise<TaskRecord | undefined> {
-    const Key = { pk: taskPk(key), sk: TASK_SK };
-    const { Item } = await this.table.call('task.get', (c) =>
-      c.send(new GetCommand({ TableName: this.table.tableName, Key, ConsistentRead: true })),
-    );
-    return Item === undefined ? undefined : toTaskRecord(Item);
+    return readTaskRecord(this.table, key);
   }
 
   /**
@@ -280,7 +278,7 @@ function completedItem(input: CompleteInput): StoredItem {
     status: TaskStatus.Succeeded,
     createdAt: input.createdAt ?? now,
     updatedAt: now,
-    expiresAt: epochSeconds(input.nowMs) + input.ttlSeconds,
+    [TableSchema.ttlAttribute]: epochSeconds(input.nowMs) + input.ttlSeconds,
   };
 }
 function succeeded(input: CompleteInput): UpdateSpec {
@@ -299,7 +297,10 @@ function succeeded(input: CompleteInput): UpdateSpec {
 /** DynamoDB rejects unused names, so each request declares exactly the `#name`s it uses. */
 function namesIn(expressions: readonly string[]): Record<string, string> {
   const names = expressions.join(' ').match(/#\w+/g) ?? [];
-  return Object.fromEntries(names.map((name) => [name, name.slice(1)]));
+  // `#expiresAt` is the table's TTL attribute, whatever the declaration calls it.
+  return Object.fromEntries(
+    names.map((name) => [name, name === '#expiresAt' ? TableSchema.ttlAttribute : name.slice(1)]),
+  );
 }
 
 /** `items` in consecutive runs of at most `size`: DynamoDB's batch operations cap their keys. */

@@ -1,4 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { KeyPrefix, TableSchema } from '../declaration.js';
 import { StoreError } from '../errors.js';
 import { type BucketState, type RateLimit, tryTake } from '../token-bucket.js';
 import { type DynamoClientLike, DynamoTable, epochSeconds, type StoredItem } from './dynamo-table.js';
@@ -116,7 +117,12 @@ export class DynamoRateLimiter implements RateLimiter {
     nowMs: number,
   ): Promise<{ ok: true } | { ok: false; current: Cached | undefined }> {
     const version = (seen?.version ?? 0) + 1;
-    const item = { ...key(taskName), ...state, version, expiresAt: epochSeconds(nowMs) + IDLE_TTL_SECONDS };
+    const item = {
+      ...key(taskName),
+      ...state,
+      version,
+      [TableSchema.ttlAttribute]: epochSeconds(nowMs) + IDLE_TTL_SECONDS,
+    };
     // A missing item is a fresh (full) bucket: whether it was never created or deleted by TTL.
     const guard =
       seen === undefined
@@ -156,7 +162,7 @@ export class DynamoRateLimiter implements RateLimiter {
   }
 }
 
-const key = (taskName: string) => ({ pk: `ratelimit#${taskName}`, sk: 'bucket' });
+const key = (taskName: string) => ({ pk: `${KeyPrefix.rateLimit}${taskName}`, sk: 'bucket' });
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { KeyPrefix, TableSchema } from '../declaration.js';
 import type { StoredItem } from './dynamo-table.js';
 
 /**
@@ -139,9 +140,9 @@ export function capError(message: string, maxBytes = MAX_ERROR_BYTES): string {
 }
 
 /** Partition key of a task's item. */
-export const taskPk = (key: string): string => `task#${key}`;
+export const taskPk = (key: string): string => `${KeyPrefix.task}${key}`;
 /** The idempotency key of a task item's partition key. */
-export const keyOfPk = (pk: unknown): string => String(pk).slice('task#'.length);
+export const keyOfPk = (pk: unknown): string => String(pk).slice(KeyPrefix.task.length);
 /** Sort key of every task item. */
 export const TASK_SK = 'task';
 
@@ -163,7 +164,7 @@ export function toTaskRecord(item: StoredItem): TaskRecord {
     payloadHash: String(item.payloadHash),
     createdAt: String(item.createdAt),
     updatedAt: String(item.updatedAt),
-    expiresAt: Number(item.expiresAt),
+    expiresAt: Number(item[TableSchema.ttlAttribute]),
   };
   if (typeof item.lockExpiresAt === 'number') record.lockExpiresAt = item.lockExpiresAt;
   if (typeof item.result === 'string') record.result = parseStoredJson(item.result);

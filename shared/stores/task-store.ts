@@ -1,8 +1,7 @@
-import type { DynamoClientLike } from './dynamo-table.js';
-import { DynamoTaskStore } from './dynamo-task-store.js';
-import type { TaskRecord, TaskStatus } from './task-record.js';
+import type { TaskRecord } from './task-record.js';
 
 export { DynamoTaskStore } from './dynamo-task-store.js';
+export { getTaskState, type TaskState } from './task-lookup.js';
 export {
   canonicalJson,
   capError,
@@ -158,50 +157,4 @@ export interface TaskStore {
   recordFailure(input: RecordFailureInput): Promise<WriteResult>;
   /** The record, read consistently; `undefined` when there is none. */
   get(key: string): Promise<TaskRecord | undefined>;
-}
-
-/**
- * What `tierq task <id>` prints.
- *
- * @example
- * ```ts
- * const state: TaskState = await getTaskState(store, 'task-123');
- * ```
- */
-export type TaskState =
-  | {
-      id: string;
-      task: string;
-      status: TaskStatus;
-      attempts: number;
-      result: unknown;
-      error: string | undefined;
-      updatedAt: string;
-    }
-  | { id: string; status: 'unknown' };
-
-/**
- * A task's state by id (its default idempotency key), or status `unknown` when there is no record.
- *
- * @example
- * ```ts
- * console.log(await getTaskState({ client: new DynamoDBClient({}), tableName: 'tierq' }, 'task-123'));
- * ```
- */
-export async function getTaskState(
-  source: Pick<TaskStore, 'get'> | { client: DynamoClientLike; tableName: string },
-  id: string,
-): Promise<TaskState> {
-  const store = 'get' in source ? source : new DynamoTaskStore(source.client, source.tableName);
-  const record = await store.get(id);
-  if (record === undefined) return { id, status: 'unknown' };
-  return {
-    id,
-    task: record.task,
-    status: record.status,
-    attempts: record.attempts,
-    result: record.result,
-    error: record.lastError,
-    updatedAt: record.updatedAt,
-  };
 }

@@ -12,6 +12,7 @@ import {
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ConsumerConfig } from '../../shared/config.js';
 import { createConsumer } from '../../shared/consumer.js';
+import { SQS_MAX_MESSAGE_BYTES } from '../../shared/declaration.js';
 import { type AnyTask, TaskRegistry } from '../../shared/registry.js';
 import { DynamoRateLimiter } from '../../shared/stores/rate-limiter.js';
 import { DynamoTaskStore } from '../../shared/stores/task-store.js';
@@ -65,6 +66,7 @@ export async function consumerHarness(options: HarnessOptions) {
     tiers: tiers.map((t) => ({ name: t.name, queueUrl: t.url })),
     maxReceiveCount,
     maxHopSeconds: options.maxHopSeconds ?? 900,
+    maxMessageBytes: SQS_MAX_MESSAGE_BYTES,
   };
   const storeTable = options.storeTableName ?? tableName;
   const storeClient = options.storeClient ?? dynamoClient();

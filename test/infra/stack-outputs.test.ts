@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { OUTPUTS } from '../../infra/tierq-stack.js';
-import { connectionFromOutputs, StackOutput } from '../../shared/connection.js';
+import { connectionFromOutputs } from '../../shared/connection.js';
+import { StackOutput } from '../../shared/declaration.js';
 import { synthStack } from '../helpers/stack.js';
 
 describe('TierqStack outputs', () => {
-  it('name the same keys the producer and CLI read', () => {
-    expect(StackOutput).toEqual({
-      tiers: OUTPUTS.tiers,
-      dlq: OUTPUTS.deadLetterQueueUrl,
-      table: OUTPUTS.tableName,
-      queuePrefix: OUTPUTS.queueUrlPrefix,
-    });
+  it('are the keys the declaration names, one per tier plus the fixed ones', () => {
+    const { template } = synthStack();
+    const keys = Object.keys(template.toJSON().Outputs as object).sort();
+    const tiers = ['Critical', 'High', 'Normal', 'Low'].map((t) => `${StackOutput.queueUrlPrefix}${t}`);
+    const fixed = Object.entries(StackOutput)
+      .filter(([name]) => name !== 'queueUrlPrefix')
+      .map(([, key]) => key);
+    expect(keys).toEqual([...tiers, ...fixed].sort());
   });
 
   it('give connectionFromOutputs every tier, in priority order, with the DLQ and table', () => {

@@ -1,6 +1,5 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { parseAppConfig } from '../../infra/config.js';
 import { TaskQueue } from '../../infra/constructs/task-queue.js';
@@ -101,29 +100,5 @@ describe('TaskQueue props', () => {
     expect(make([{ name: 'Has Space', weight: 1 }])).toThrow(/tier name/);
     expect(make([{ name: 'a', weight: 1, batchSize: 50 }])).toThrow(/batchSize must be 1–10/);
     expect(make([{ name: 'a', weight: 0 }])).toThrow(/weight/);
-  });
-
-  it('grantEnqueue gives a role send on every tier and dedup writes, nothing else', () => {
-    const stack = new Stack(noBundling(), 'Grant');
-    const queue = new TaskQueue(stack, 'Q');
-    const role = new iam.Role(stack, 'Producer', {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-    });
-    queue.grantEnqueue(role);
-    const template = Template.fromStack(stack);
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as any[];
-    const producer = policies.find((p) => JSON.stringify(p.Properties.Roles).includes('Producer'));
-    const actions = producer.Properties.PolicyDocument.Statement.flatMap((s: { Action: string[] }) =>
-      [s.Action].flat(),
-    );
-    expect(actions.sort()).toEqual(
-      [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'sqs:GetQueueAttributes',
-        'sqs:GetQueueUrl',
-        'sqs:SendMessage',
-      ].sort(),
-    );
   });
 });

@@ -101,12 +101,12 @@ describe('tierq enqueue', () => {
     expect((await h.depth('normal')).visible).toBe(0);
   });
 
-  it('names the SQS size limit for an oversize payload', async () => {
+  it("names the queue's size limit for an oversize payload", async () => {
     const { dir, tierq } = await setup();
-    await writeFile(join(dir, 'big.json'), JSON.stringify({ n: 1, blob: 'x'.repeat(300_000) }));
+    await writeFile(join(dir, 'big.json'), JSON.stringify({ n: 1, blob: 'x'.repeat(1_100_000) }));
     const run = await tierq('enqueue', 'echo', '--payload', '@big.json');
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/is \d+ bytes, over the SQS limit of 256 KiB \(262144 bytes\)/);
+    expect(run.stderr).toMatch(/is \d+ bytes, over its queue's limit of 1048576 bytes/);
   });
 });
 

@@ -15,11 +15,14 @@ import { createTestQueue, createTestTable, dynamoClient, waitFor } from '../help
 
 const TIERS = ['critical', 'normal', 'low'] as const;
 
-/** A producer on fresh queues and table, with a client that records every SQS command sent. */
-async function setup() {
+/**
+ * A producer on fresh queues (with `attributes`, e.g. a smaller MaximumMessageSize) and table,
+ * with a client that records every SQS command sent.
+ */
+async function setup(attributes: Record<string, string> = {}) {
   const queues = Object.fromEntries(
     await Promise.all(
-      TIERS.map(async (tier) => [tier, (await createTestQueue({ prefix: `p-${tier}` })).url]),
+      TIERS.map(async (tier) => [tier, (await createTestQueue({ prefix: `p-${tier}`, attributes })).url]),
     ),
   ) as Record<(typeof TIERS)[number], string>;
   const table = await createTestTable('producer');
@@ -117,13 +120,33 @@ describe('producer.enqueue', () => {
     expect(await waitFor(async () => (await depth(sqs, queues.low)).delayed === 1)).toBe(true);
   });
 
-  it('names the 256 KiB limit and the size of an oversize payload', async () => {
-    const { producer, sent } = await setup();
-    const attempt = producer.enqueue('echo', { blob: 'x'.repeat(262_144) });
+  it("follows its queue's MaximumMessageSize, read once per queue and only for a large message", async () => {
+    const { producer, sent } = await setup({ MaximumMessageSize: '262144' });
+    await producer.enqueue('echo', { n: 1 }, { priority: 'critical' });
+    expect(sent.map((s) => s.command)).toEqual(['SendMessageCommand']);
+    const attempt = producer.enqueue('echo', { blob: 'x'.repeat(262_144) }, { priority: 'critical' });
     await expect(attempt).rejects.toBeInstanceOf(MessageTooLargeError);
-    await expect(attempt).rejects.toThrow(/over the SQS limit of 256 KiB \(262144 bytes\)/);
-    await expect(attempt).rejects.toThrow(/is 262\d{3} bytes/);
-    expect(sent).toEqual([]);
+    await expect(attempt).rejects.toThrow(/is 262\d{3} bytes, over its queue's limit of 262144 bytes/);
+    await producer.enqueue('echo', { blob: 'x'.repeat(200_000) }, { priority: 'critical' });
+    await expect(
+      producer.enqueue('echo', { blob: 'x'.repeat(300_000) }, { priority: 'critical' }),
+    ).rejects.toThrow(MessageTooLargeError);
+    expect(sent.map((s) => s.command)).toEqual([
+      'SendMessageCommand',
+      'GetQueueAttributesCommand',
+      'SendMessageCommand',
+    ]);
+    expect(sent[1]?.input.AttributeNames).toEqual(['MaximumMessageSize']);
+  });
+
+  it('sends up to the 1 MiB of a default queue and names that limit beyond it', async () => {
+    const { producer, queues, sqs, sent } = await setup();
+    await producer.enqueue('echo', { blob: 'x'.repeat(1_000_000) }, { priority: 'low' });
+    const [message] = await receiveAll(sqs, queues.low, 1);
+    expect(message?.Body?.length).toBeGreaterThan(1_000_000);
+    const attempt = producer.enqueue('echo', { blob: 'x'.repeat(1_048_576) }, { priority: 'low' });
+    await expect(attempt).rejects.toThrow(/is 1048\d{3} bytes, over its queue's limit of 1048576 bytes/);
+    expect(sent.filter((s) => s.command === 'SendMessageCommand')).toHaveLength(1);
   });
 });
 
@@ -174,7 +197,7 @@ describe('producer.enqueueMany', () => {
   });
 
   it('reports a bad item as failed, sends the rest, and deduplicates repeated keys', async () => {
-    const { producer, queues, sqs } = await setup();
+    const { producer, queues, sqs } = await setup({ MaximumMessageSize: '262144' });
     const dedup = { key: 'batch-key', windowSeconds: 60 };
     const results = await producer.enqueueMany([
       { task: 'echo', payload: 1, options: { priority: 'critical', dedup } },

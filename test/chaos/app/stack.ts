@@ -5,7 +5,7 @@ import { ASSET_RESOURCE_METADATA_ENABLED_CONTEXT } from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
 import { TaskQueue } from '../../../infra/constructs/task-queue.js';
 import { pascalCase } from '../../../infra/constructs/tiers.js';
-import { OUTPUTS } from '../../../infra/tierq-stack.js';
+import { StackOutput as OUTPUTS } from '../../../shared/declaration.js';
 
 /** The chaos app's consumer timeout: also how long a lock outlives a run that never completed. */
 export const CHAOS_CONSUMER_TIMEOUT_SECONDS = 15;
@@ -29,6 +29,9 @@ export class ChaosStack extends Stack {
     }
     new CfnOutput(this, OUTPUTS.deadLetterQueueUrl, { value: queue.deadLetterQueue.queueUrl });
     new CfnOutput(this, OUTPUTS.tableName, { value: queue.table.tableName });
+    // The chaos run enqueues as the principal holding the producer policy, and looks as the operator.
+    new CfnOutput(this, OUTPUTS.producerPolicyArn, { value: queue.producerPolicy.managedPolicyArn });
+    new CfnOutput(this, OUTPUTS.operatorPolicyArn, { value: queue.operatorPolicy.managedPolicyArn });
   }
 }
 

@@ -64,9 +64,9 @@ describe('parseEnvelope with hostile input', () => {
     const ascii = validBody({ payload: 'x'.repeat(MAX_BODY_BYTES) });
     const multibyte = validBody({ payload: '€'.repeat(MAX_BODY_BYTES / 3) });
 
-    expect(reasonFor(ascii).reason).toBe('message body exceeds the 262144-byte limit');
+    expect(reasonFor(ascii).reason).toBe('message body exceeds the 1048576-byte limit');
     expect(multibyte.length).toBeLessThan(MAX_BODY_BYTES);
-    expect(reasonFor(multibyte).reason).toBe('message body exceeds the 262144-byte limit');
+    expect(reasonFor(multibyte).reason).toBe('message body exceeds the 1048576-byte limit');
   });
 
   it('accepts a body just under the size limit', () => {

@@ -15,21 +15,21 @@ describe('packBatches', () => {
     expect(batches.flat()).toEqual(items);
   });
 
-  it('starts a new batch before the total would pass 262,144 bytes', () => {
-    const big = 100_000;
-    const batches = packBatches([big, big, big, 162_144, 1], (n) => n);
-    expect(batches).toEqual([[big, big], [big, 162_144], [1]]);
+  it('starts a new batch before the total would pass 1,048,576 bytes', () => {
+    const big = 400_000;
+    const batches = packBatches([big, big, big, 648_576, 1], (n) => n);
+    expect(batches).toEqual([[big, big], [big, 648_576], [1]]);
     for (const batch of batches) {
       expect(batch.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(SQS_BATCH_LIMITS.maxBytes);
     }
   });
 
   it('fills a batch exactly to the byte limit', () => {
-    expect(packBatches([131_072, 131_072, 1], (n) => n)).toEqual([[131_072, 131_072], [1]]);
+    expect(packBatches([524_288, 524_288, 1], (n) => n)).toEqual([[524_288, 524_288], [1]]);
   });
 
   it('gives an item larger than the limit a batch of its own', () => {
-    expect(packBatches([1, 300_000, 1], (n) => n)).toEqual([[1], [300_000], [1]]);
+    expect(packBatches([1, 1_100_000, 1], (n) => n)).toEqual([[1], [1_100_000], [1]]);
   });
 
   it('honours custom limits', () => {

@@ -67,17 +67,17 @@ describe('buildMessage', () => {
     expect(() => build({ id: 'has space' })).toThrow(InvalidMessageError);
   });
 
-  it('rejects a body over 256 KiB, naming the limit and the size', () => {
+  it("rejects a body over SQS's 1 MiB, naming the limit and the size", () => {
     const error = (() => {
       try {
-        build({}, 'x'.repeat(262_144));
+        build({}, 'x'.repeat(1_048_576));
       } catch (e) {
         return e;
       }
     })();
     expect(error).toBeInstanceOf(MessageTooLargeError);
-    expect((error as Error).message).toMatch(/256 KiB/);
-    expect((error as MessageTooLargeError).bytes).toBeGreaterThan(262_144);
+    expect((error as Error).message).toMatch(/limit of 1048576 bytes/);
+    expect((error as MessageTooLargeError).bytes).toBeGreaterThan(1_048_576);
     expect((error as Error).message).toContain(String((error as MessageTooLargeError).bytes));
   });
 });

@@ -5,6 +5,7 @@ import { BatchEntryError, sendAll } from '../../../../shared/producer/send-batch
 
 const message = (n: number, queueUrl = 'q-normal'): OutgoingMessage => ({
   id: `m-${n}`,
+  task: 'echo',
   tier: 'normal',
   queueUrl,
   body: `{"n":${n}}`,

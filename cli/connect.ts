@@ -62,7 +62,8 @@ export async function connect(options: TargetOptions): Promise<Target> {
       `no local stack here (${LOCAL_FILE} not found): start one with \`npm start\` or \`npx tierq local\`, or target AWS with --stack NAME --region R`,
     );
   }
-  const connection = await loadLocalConfig(LOCAL_FILE);
+  // The CLI acts as the stack's operator: under IAM enforcement, limited to the operator policy.
+  const connection = await loadLocalConfig(LOCAL_FILE, 'operator');
   const client = (endpoint: string) => ({
     region: connection.region,
     endpoint,

@@ -8,6 +8,8 @@ export interface DemoOptions {
   readonly sqsEndpoint: string;
   /** Queue URL per tier, highest priority first. */
   readonly queues: Readonly<Record<string, string>>;
+  /** Sends as this principal (the stack's producer) when given. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Steady echo/sleep/flaky messages per second across all tiers. Default 8. */
   readonly ratePerSecond?: number;
   /** Seconds between scripted rounds (limited burst, delayed, duplicate, poison). Default 30. */
@@ -95,7 +97,11 @@ function scriptedRound(tiers: readonly string[], round: number): Outgoing[] {
  * await demo.stop();
  */
 export function startDemo(options: DemoOptions): { sent(): number; stop(): Promise<void> } {
-  const sqs = new SQSClient({ ...localClientConfig(options.sqsEndpoint), region: options.region });
+  const sqs = new SQSClient({
+    ...localClientConfig(options.sqsEndpoint),
+    region: options.region,
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  });
   const tiers = Object.keys(options.queues);
   const tierWeights = tiers.map((_, i) => TIER_WEIGHTS[Math.min(i, TIER_WEIGHTS.length - 1)] ?? 1);
   const perTick = Math.max(1, Math.round((options.ratePerSecond ?? 8) / 4));

@@ -22,6 +22,11 @@ export interface SqsEventSourceMapping {
   readonly maximumConcurrency: number;
   readonly reportBatchItemFailures: boolean;
   readonly fn: LocalFunction;
+  /**
+   * The function's execution role's local keys: Lambda polls and deletes with that role, so a
+   * role that may not receive from its source fails here as it would on AWS.
+   */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
 /** Counters of one mapping, for the live view and tests. */
@@ -87,7 +92,21 @@ const RETRY_AFTER_ERROR_MS = 1_000;
  * await runner.stop(30_000);
  */
 export function startEventSources(options: EventSourceRunnerOptions): EventSourceRunner {
-  const sqs = new SQSClient({ ...localClientConfig(options.sqsEndpoint), region: options.region });
+  const clients = new Map<string, SQSClient>();
+  /** One client per role: the mapping's requests are signed as its function's role. */
+  const sqsOf = (m: SqsEventSourceMapping): SQSClient => {
+    const key = m.credentials?.accessKeyId ?? '';
+    let client = clients.get(key);
+    if (client === undefined) {
+      client = new SQSClient({
+        ...localClientConfig(options.sqsEndpoint),
+        region: options.region,
+        ...(m.credentials === undefined ? {} : { credentials: m.credentials }),
+      });
+      clients.set(key, client);
+    }
+    return client;
+  };
   const log = options.log ?? (() => {});
   const controller = new AbortController();
   // Every poller's in-flight receive listens on this one signal; hundreds are expected, not a leak.
@@ -116,7 +135,7 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
     for (;;) {
       const remainingMs = windowEnd === undefined ? MAX_WAIT_SECONDS * 1000 : windowEnd - Date.now();
       if (remainingMs <= 0) break;
-      const { Messages = [] } = await sqs.send(
+      const { Messages = [] } = await sqsOf(m).send(
         new ReceiveMessageCommand({
           QueueUrl: m.queueUrl,
           MaxNumberOfMessages: Math.min(MAX_RECEIVE, m.batchSize - messages.length),
@@ -145,7 +164,7 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
     let deleted = 0;
     for (let i = 0; i < messages.length; i += MAX_RECEIVE) {
       const chunk = messages.slice(i, i + MAX_RECEIVE);
-      const { Failed = [] } = await sqs.send(
+      const { Failed = [] } = await sqsOf(m).send(
         new DeleteMessageBatchCommand({
           QueueUrl: m.queueUrl,
           Entries: chunk.map((msg, j) => ({ Id: String(j), ReceiptHandle: msg.ReceiptHandle })),
@@ -247,7 +266,7 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
           Promise.all(running).then(() => true),
           sleep(graceMs, undefined, { ref: false }).then(() => false),
         ]);
-        sqs.destroy();
+        for (const client of clients.values()) client.destroy();
         return { drained };
       })();
       return stopping;

@@ -27,6 +27,8 @@ export interface LocalFunctionDefinition {
 export interface LoadFunctionOptions {
   readonly region: string;
   readonly endpoints: { readonly sqs: string; readonly dynamodb: string };
+  /** The execution role's local keys (what the gateway authorizes as the role). Default: the emulators' placeholder keys. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /**
    * Default Powertools log level, so a busy local run stays readable. A `POWERTOOLS_LOG_LEVEL`
    * in this process's environment or in the function's wins. Default `WARN`. Metrics (EMF) output
@@ -117,8 +119,8 @@ function applyEnvironment(definition: LocalFunctionDefinition, options: LoadFunc
     ...definition.environment,
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ACCESS_KEY_ID: (options.credentials ?? LOCAL_CREDENTIALS).accessKeyId,
+    AWS_SECRET_ACCESS_KEY: (options.credentials ?? LOCAL_CREDENTIALS).secretAccessKey,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_LAMBDA_FUNCTION_NAME: definition.name,

@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { connectionFromOutputs } from '../shared/connection.js';
+import type { LocalPrincipalKeys } from './iam/local-rules.js';
 import { LocalResolveError } from './intrinsics.js';
 
 /** What `.tierq/local.json` holds: enough for a producer or the CLI to reach the local stack. */
@@ -11,6 +12,11 @@ export interface LocalStackInfo {
   readonly queues: Readonly<Record<string, string>>;
   readonly dlq: string;
   readonly table: string;
+  /**
+   * Local keys of the principals holding the stack's producer and operator policies, when IAM is
+   * enforced: `loadLocalConfig` signs a producer's requests with `producer`, the CLI with `operator`.
+   */
+  readonly principals?: LocalPrincipalKeys;
 }
 
 /**
@@ -46,8 +52,14 @@ export function stackInfo(
   outputs: Record<string, string>,
   region: string,
   endpoints: LocalStackInfo['endpoints'],
+  principals: LocalPrincipalKeys = {},
 ): LocalStackInfo {
-  return { region, endpoints, ...connectionFromOutputs(outputs, 'the stack') };
+  return {
+    region,
+    endpoints,
+    ...connectionFromOutputs(outputs, 'the stack'),
+    ...(Object.keys(principals).length > 0 ? { principals } : {}),
+  };
 }
 
 /**

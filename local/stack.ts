@@ -3,11 +3,15 @@ import { join, relative } from 'node:path';
 import { LOCAL_CONNECTION_FILE } from '../shared/connection.js';
 import { type AlarmState, readQueueDepthAlarms, startAlarmEvaluation } from './alarms.js';
 import { readAssembly, synthesize } from './assembly.js';
+import { type AwsGateway, startAwsGateway } from './aws-gateway.js';
 import { startDemo } from './demo.js';
 import { type Emulators, startEmulators } from './emulators.js';
 import { readEventSourceMappings } from './event-source-mappings.js';
 import { type MappingStats, startEventSources } from './event-source-runner.js';
 import { functionResource, readFunctionDefinition } from './function-definition.js';
+import { loadIamEvaluator } from './iam/evaluator.js';
+import { functionPrincipal, localResourceArns, outputPrincipals } from './iam/local-rules.js';
+import { readLocalIam } from './iam/principals.js';
 import { type LocalFunction, loadFunction } from './lambda-runtime.js';
 import { PROVISIONED_TYPES, provision } from './provision.js';
 import type { RunnerFaults } from './runner-faults.js';
@@ -45,6 +49,11 @@ export interface LocalStackOptions {
   readonly functionEnvironment?: Readonly<Record<string, string>>;
   /** Default Powertools log level of the functions. Default `WARN`. */
   readonly logLevel?: string;
+  /**
+   * Evaluate every request against the template's IAM policies and deny what AWS would deny.
+   * Default true; needs `@cloud-copilot/iam-simulate` (AGPL-3.0) installed.
+   */
+  readonly iam?: boolean;
   /** One line per start-up step, and later per notable event (failed invocation, alarm). */
   readonly onProgress?: (line: string) => void;
 }
@@ -57,6 +66,8 @@ export interface LocalStack extends LocalStackInfo {
   readonly outputs: Readonly<Record<string, string>>;
   /** Resource types and alarms in the template that do not run locally. */
   readonly notRun: readonly string[];
+  /** What the AWS-rules gateway has seen: requests, IAM denials, refused visibility changes. */
+  gatewayStats(): ReturnType<AwsGateway['stats']>;
   stats(): readonly MappingStats[];
   alarmStates(): Readonly<Record<string, AlarmState>>;
   /**
@@ -117,15 +128,31 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const stack = await readAssembly(assemblyDir, options.stackName);
     const region = emulators.region;
     const prefix = options.namePrefix ?? stack.stackName;
+    // Everything but the emulators' own start-up goes through the gateway, provisioning included,
+    // so the queue URLs fauxqs builds name the gateway and every SQS client sends to it.
+    const gateway = await startAwsGateway({ targets: emulators.endpoints, log: progress });
+    cleanups.push(() => gateway.stop());
+    const endpoints = gateway.endpoints;
     const local = await provision({
       stack,
       region,
-      endpoints: emulators.endpoints,
+      endpoints,
       namePrefix: prefix,
       onProgress: progress,
     });
     if (!own) cleanups.push(() => local.teardown());
-
+    const iam = readLocalIam(stack.template, local.resolve, {
+      stackName: stack.stackName,
+      accountId: local.pseudo.accountId,
+    });
+    if (options.iam !== false) {
+      const evaluator = await loadIamEvaluator(iam);
+      gateway.enforce({ iam, evaluator, arns: localResourceArns(stack, local.resources, local.pseudo) });
+      progress(
+        `Enforcing IAM for ${iam.principals.length} principals (${iam.principals.map((p) => p.logicalId).join(', ')})` +
+          (iam.unresolved.length > 0 ? `; not resolved: ${iam.unresolved.join('; ')}` : ''),
+      );
+    }
     const functions = new Map<string, LocalFunction>();
     for (const [id, r] of Object.entries(stack.template.Resources)) {
       if (r.Type !== 'AWS::Lambda::Function') continue;
@@ -134,9 +161,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ...template,
         environment: { ...template.environment, ...options.functionEnvironment },
       };
+      const role = functionPrincipal(stack, id, iam);
       const fn = await loadFunction(definition, {
         region,
-        endpoints: emulators.endpoints,
+        endpoints,
+        ...(role === undefined ? {} : { credentials: role.credentials }),
         logLevel: options.logLevel,
       });
       cleanups.push(() => fn.unload());
@@ -148,11 +177,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       );
     }
 
-    const { mappings, skipped } = readEventSourceMappings(stack, local.resolve, local.resources, functions);
+    const read = readEventSourceMappings(stack, local.resolve, local.resources, functions);
+    const { skipped } = read;
+    // Lambda polls with the function's execution role.
+    const mappings = read.mappings.map((m) => {
+      const role = functionPrincipal(stack, m.fn.definition.logicalId, iam);
+      return role === undefined ? m : { ...m, credentials: role.credentials };
+    });
     const runner = startEventSources({
       mappings,
       region,
-      sqsEndpoint: emulators.endpoints.sqs,
+      sqsEndpoint: endpoints.sqs,
       visibilityTimeoutOverride: options.visibilityTimeoutOverride,
       faults: options.runnerFaults,
       log: progress,
@@ -170,7 +205,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const evaluation = startAlarmEvaluation({
       alarms,
       region,
-      sqsEndpoint: emulators.endpoints.sqs,
+      sqsEndpoint: endpoints.sqs,
       onChange: progress,
     });
     cleanups.push(() => evaluation.stop());
@@ -185,10 +220,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(others.length > 0 ? [`AWS::CloudWatch::Alarm ${others.join(', ')}`] : []),
       ...skipped.map((s) => `AWS::Lambda::EventSourceMapping ${s.logicalId} (${s.reason})`),
     ];
-    progress(`Not run locally (IAM is not enforced; alarms notify nobody): ${notRun.join('; ')}`);
+    progress(
+      `Not run locally (${options.iam === false ? 'IAM is not enforced; ' : ''}alarms notify nobody): ${notRun.join('; ')}`,
+    );
 
     const outputs = resolveOutputs(stack.template.Outputs ?? {}, local.resolve);
-    const info = stackInfo(outputs, region, emulators.endpoints);
+    const info = stackInfo(
+      outputs,
+      region,
+      endpoints,
+      options.iam === false ? {} : outputPrincipals(stack, iam),
+    );
     const stateFile = options.stateFile === undefined ? LOCAL_CONNECTION_FILE : options.stateFile;
     if (stateFile !== false) {
       await writeJsonAtomically(stateFile, info);
@@ -198,8 +240,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (options.demo) {
       const demo = startDemo({
         region,
-        sqsEndpoint: emulators.endpoints.sqs,
+        sqsEndpoint: endpoints.sqs,
         queues: info.queues,
+        ...(info.principals?.producer === undefined ? {} : { credentials: info.principals.producer }),
         log: progress,
       });
       cleanups.push(() => demo.stop());
@@ -213,6 +256,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tiers: Object.keys(info.queues),
       outputs,
       notRun,
+      gatewayStats: () => gateway.stats(),
       stats: () => runner.stats(),
       alarmStates: () => evaluation.states(),
       oldestMessageAges: () =>

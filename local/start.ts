@@ -18,12 +18,15 @@ polled like Lambda's SQS event source) and, by default, a demo workload.
   --assembly <dir>     use an existing cloud assembly (e.g. cdk.out) instead of running cdk synth
   --log-level <level>  Powertools log level of the functions (default WARN; ERROR with the demo,
                        whose failures are on purpose and summed up in the live view)
+  --no-iam             do not evaluate requests against the template's IAM policies (enforced by
+                       default; needs the dev dependency @cloud-copilot/iam-simulate)
   -h, --help           show this help`;
 
 function parseOptions() {
   const { values } = parseArgs({
     options: {
       'no-demo': { type: 'boolean', default: false },
+      'no-iam': { type: 'boolean', default: false },
       duration: { type: 'string' },
       assembly: { type: 'string' },
       'log-level': { type: 'string' },
@@ -97,6 +100,7 @@ async function main(): Promise<void> {
   try {
     stack = await startLocalStack({
       demo: !options['no-demo'],
+      iam: !options['no-iam'],
       ...(options.assembly ? { assemblyDir: options.assembly } : {}),
       logLevel: options['log-level'] ?? (options['no-demo'] ? 'WARN' : 'ERROR'),
       onProgress: log,
@@ -140,6 +144,8 @@ function summary(
   const lines = [
     `Stopped: ${totals.batches} batches, ${totals.acked} records acknowledged, ${totals.retried} left ` +
       `for redelivery (retries), ${totals.wholeBatch} whole-batch failures; emulators stopped`,
+    `AWS rules: ${stack.gatewayStats().requests} requests, ${stack.gatewayStats().denied} denied by IAM, ` +
+      `${stack.gatewayStats().visibilityRefused} visibility changes past 12 h refused`,
     ...taskTable(counts).map((line) => `  ${line}`),
   ];
   if (typeof letters === 'string') return [...lines, letters].join('\n');

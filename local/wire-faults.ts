@@ -99,11 +99,36 @@ export function wireErrorAnswer(
       body: 'Internal Server Error',
     };
   }
-  const { status, type, code, message, side } = errorOf(service, fault, n);
+  return awsErrorAnswer(service, protocol, errorOf(service, fault, n), requestId);
+}
+
+/** An error as a service words it: HTTP status, `__type`, query-protocol code and side. */
+export interface AwsError {
+  readonly status: number;
+  readonly type: string;
+  readonly code: string;
+  readonly message: string;
+  readonly side: 'Sender' | 'Receiver';
+}
+
+/**
+ * The answer a service sends for `error`, in the request's protocol (SQS's JSON protocol also
+ * carries the query-protocol code, from which the SDK names the error).
+ *
+ * @example
+ * const answer = awsErrorAnswer('sqs', 'json', { status: 400, type, code: 'AccessDenied', message, side: 'Sender' });
+ */
+export function awsErrorAnswer(
+  service: WireService,
+  protocol: 'json' | 'query',
+  error: AwsError,
+  requestId: string = randomUUID(),
+): WireAnswer {
+  const { status, type, code, message, side } = error;
   if (protocol === 'query') {
     const xml =
       '<?xml version="1.0"?><ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/">' +
-      `<Error><Type>${side}</Type><Code>${code}</Code><Message>${message}</Message><Detail/></Error>` +
+      `<Error><Type>${side}</Type><Code>${code}</Code><Message>${escapeXml(message)}</Message><Detail/></Error>` +
       `<RequestId>${requestId}</RequestId></ErrorResponse>`;
     return { status, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body: xml };
   }
@@ -113,6 +138,10 @@ export function wireErrorAnswer(
   };
   if (service === 'sqs') headers['x-amzn-query-error'] = `${code};${side}`;
   return { status, headers, body: JSON.stringify({ __type: type, message }) };
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** The error each service really sends for a fault (types and messages as AWS words them). */
@@ -144,10 +173,10 @@ function errorOf(
       );
 }
 
-function dynamo(status: number, type: string, message: string) {
+function dynamo(status: number, type: string, message: string): AwsError {
   return { status, type, code: type.slice(type.indexOf('#') + 1), message, side: 'Receiver' };
 }
 
-function sqs(status: number, code: string, message: string, side: 'Sender' | 'Receiver') {
+function sqs(status: number, code: string, message: string, side: 'Sender' | 'Receiver'): AwsError {
   return { status, type: `com.amazonaws.sqs#${code}`, code, message, side };
 }

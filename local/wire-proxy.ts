@@ -1,5 +1,6 @@
-import { Agent, createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent, createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forward, operationOf, readBody } from './http-relay.js';
 import {
   WireFault,
   type WirePolicy,
@@ -123,68 +124,15 @@ export async function startWireProxy(options: WireProxyOptions): Promise<WirePro
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 function describeRequest(service: WireService, req: IncomingMessage, body: Buffer): WireRequest {
   const text = body.toString('utf8');
-  const target = req.headers['x-amz-target'];
-  let action: string | null | undefined;
-  if (typeof target === 'string') action = target.slice(target.lastIndexOf('.') + 1);
-  else {
-    const form = String(req.headers['content-type']).includes('x-www-form-urlencoded') ? text : '';
-    action =
-      new URLSearchParams(form).get('Action') ??
-      new URL(req.url ?? '/', 'http://x').searchParams.get('Action');
-  }
   // `amz-sdk-request: attempt=2; max=3`: lets a policy spare the SDK's last try.
   const sdk = /attempt=(\d+);\s*max=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''));
   return {
     service,
-    action: action ?? 'unknown',
+    action: operationOf(req, text),
     attempt: Number(sdk?.[1] ?? 1),
     maxAttempts: Number(sdk?.[2] ?? 1),
     body: text,
   };
-}
-
-interface Upstream {
-  status: number;
-  headers: Record<string, string | string[]>;
-  body: Buffer;
-}
-
-function forward(
-  target: URL,
-  agent: Agent,
-  req: IncomingMessage,
-  body: Buffer,
-  signal: AbortSignal,
-): Promise<Upstream> {
-  return new Promise((resolve, reject) => {
-    const headers = { ...req.headers, 'content-length': String(body.length) };
-    delete headers['transfer-encoding'];
-    const out = httpRequest(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent, signal },
-      (res) => {
-        readBody(res).then(
-          (data) => resolve({ status: res.statusCode ?? 502, headers: headersOf(res), body: data }),
-          reject,
-        );
-      },
-    );
-    out.once('error', reject);
-    out.end(body);
-  });
-}
-
-function headersOf(res: IncomingMessage): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(res.headers)) {
-    if (value !== undefined && name !== 'transfer-encoding' && name !== 'connection') headers[name] = value;
-  }
-  return headers;
 }

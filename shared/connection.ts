@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { z } from 'zod';
+import { StackOutput } from './declaration.js';
 import { ConfigError } from './errors.js';
 
 /**
@@ -38,18 +39,11 @@ export type LocalConnection = TierqConnection & {
 /** Where the local stack (`npm start`) writes its connection file, relative to where it runs. */
 export const LOCAL_CONNECTION_FILE = '.tierq/local.json';
 
-/** Output keys of TierqStack (infra/tierq-stack.ts); queue outputs are `QueueUrl<PascalTier>`. */
-export const StackOutput = {
-  tiers: 'Tiers',
-  dlq: 'DeadLetterQueueUrl',
-  table: 'TableName',
-  queuePrefix: 'QueueUrl',
-} as const;
-
 /** The emulators accept any credentials; these keep the SDK from looking for real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 const nonEmpty = z.string().min(1);
+const keys = z.object({ accessKeyId: nonEmpty, secretAccessKey: nonEmpty });
 const localFile = z.object({
   region: nonEmpty,
   endpoints: z.object({ sqs: nonEmpty, dynamodb: nonEmpty }),
@@ -58,35 +52,52 @@ const localFile = z.object({
     .refine((q) => Object.keys(q).length > 0, 'must name at least one tier'),
   dlq: nonEmpty,
   table: nonEmpty,
+  principals: z.object({ producer: keys.optional(), operator: keys.optional() }).optional(),
 });
 
 /**
- * Checks a parsed `.tierq/local.json` document, naming `source` and the field that is wrong.
+ * Who a local connection acts as: the stack's producer (what an application does) or its
+ * operator (what the CLI does). Under IAM enforcement each is limited to its policy.
+ */
+export type LocalRole = 'producer' | 'operator';
+
+/**
+ * Checks a parsed `.tierq/local.json` document, naming `source` and the field that is wrong. The
+ * connection signs its requests with the keys of `as` when the stack enforces IAM.
  *
  * @example
  * ```ts
- * const connection = parseLocalConnection(JSON.parse(text), '.tierq/local.json');
+ * const connection = parseLocalConnection(JSON.parse(text), '.tierq/local.json', 'operator');
  * ```
  */
-export function parseLocalConnection(value: unknown, source: string): LocalConnection {
+export function parseLocalConnection(
+  value: unknown,
+  source: string,
+  as: LocalRole = 'producer',
+): LocalConnection {
   const parsed = localFile.safeParse(value);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'the document'}: ${i.message}`);
     throw new ConfigError(`${source} is not a tierq connection file (${issues.join('; ')})`);
   }
-  return { ...parsed.data, credentials: LOCAL_CREDENTIALS };
+  const { principals, ...connection } = parsed.data;
+  return { ...connection, credentials: principals?.[as] ?? LOCAL_CREDENTIALS };
 }
 
 /**
- * Reads the connection file the local stack writes (`npm start`). Throws {@link ConfigError}
- * naming the path, and how to create it, when it is missing or malformed.
+ * Reads the connection file the local stack writes (`npm start`), acting as the stack's producer
+ * (or `as`). Throws {@link ConfigError} naming the path, and how to create it, when it is missing
+ * or malformed.
  *
  * @example
  * ```ts
  * const producer = createProducer(await loadLocalConfig());
  * ```
  */
-export async function loadLocalConfig(path = LOCAL_CONNECTION_FILE): Promise<LocalConnection> {
+export async function loadLocalConfig(
+  path = LOCAL_CONNECTION_FILE,
+  as: LocalRole = 'producer',
+): Promise<LocalConnection> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -99,7 +110,7 @@ export async function loadLocalConfig(path = LOCAL_CONNECTION_FILE): Promise<Loc
   } catch (cause) {
     throw new ConfigError(`${path} is not valid JSON; restart the local stack with npm start`, { cause });
   }
-  return parseLocalConnection(raw, path);
+  return parseLocalConnection(raw, path, as);
 }
 
 /**
@@ -126,11 +137,11 @@ export function connectionFromOutputs(
     .map((t) => t.trim())
     .filter(Boolean)) {
     // Output ids are PascalCase tier names (bulk-email → QueueUrlBulkEmail): compare loosely.
-    const wanted = `${StackOutput.queuePrefix}${tier}`.replace(/[^A-Za-z0-9]/g, '').toLowerCase();
+    const wanted = `${StackOutput.queueUrlPrefix}${tier}`.replace(/[^A-Za-z0-9]/g, '').toLowerCase();
     const key = Object.keys(outputs).find((k) => k.toLowerCase() === wanted);
-    queues[tier] = need(key ?? `${StackOutput.queuePrefix}<${tier}>`);
+    queues[tier] = need(key ?? `${StackOutput.queueUrlPrefix}<${tier}>`);
   }
-  return { queues, dlq: need(StackOutput.dlq), table: need(StackOutput.table) };
+  return { queues, dlq: need(StackOutput.deadLetterQueueUrl), table: need(StackOutput.tableName) };
 }
 
 /**

@@ -2,14 +2,15 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { localClientConfig } from '../../local/emulators.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { tapTaskMetrics } from '../../local/task-metrics-tap.js';
 import { startWireProxy, type WireProxy } from '../../local/wire-proxy.js';
 import { getTaskState, type TaskState } from '../../shared/stores/task-store.js';
-import { dynamoClient, uniqueName, waitFor } from '../helpers/aws.js';
+import { uniqueName, waitFor } from '../helpers/aws.js';
+import { principalClients } from '../helpers/e2e.js';
 import { synthesizeChaosApp } from './app/stack.js';
 import { ChaosTask } from './app/tasks.js';
 import { type ChaosFaults, chaosFaults } from './faults.js';
@@ -40,11 +41,12 @@ let faults: ChaosFaults;
 let stack: LocalStack;
 let tap: ReturnType<typeof tapTaskMetrics>;
 let sqs: SQSClient;
+let operator: SQSClient;
+let dynamodb: DynamoDBClient;
 const progress: string[] = [];
 
 beforeAll(async () => {
   const emulators = inject('emulators');
-  sqs = new SQSClient({ ...localClientConfig(emulators.endpoints.sqs), region: emulators.region });
   ledger = await startLedger();
   proxies = {
     dynamodb: await startWireProxy({ service: 'dynamodb', target: emulators.endpoints.dynamodb }),
@@ -67,6 +69,8 @@ beforeAll(async () => {
     runnerFaults: faults.runner,
     onProgress: (line) => progress.push(line),
   });
+  // Enqueued as the stack's producer, watched as its operator: each held to its IAM policy.
+  ({ producer: sqs, operator, dynamodb } = principalClients(stack));
   await enqueue(sqs, stack.queues, [{ tier: 'normal', body: warmUp() }]);
   await waitFor(() => ledger.applications('warm-up').length === 1, {
     timeoutMs: 30_000,
@@ -80,6 +84,8 @@ afterAll(async () => {
   tap?.release();
   await Promise.all([proxies?.dynamodb.stop(), proxies?.sqs.stop(), ledger?.stop()]);
   sqs?.destroy();
+  operator?.destroy();
+  dynamodb?.destroy();
   await rm(workDir, { recursive: true, force: true });
 });
 
@@ -88,9 +94,7 @@ async function readStates(keys: readonly string[]): Promise<Map<string, TaskStat
   const states = new Map<string, TaskState>();
   for (let i = 0; i < keys.length; i += 50) {
     const read = await Promise.all(
-      keys
-        .slice(i, i + 50)
-        .map((key) => getTaskState({ client: dynamoClient(), tableName: stack.table }, key)),
+      keys.slice(i, i + 50).map((key) => getTaskState({ client: dynamodb, tableName: stack.table }, key)),
     );
     for (const state of read) states.set(state.id, state);
   }
@@ -117,7 +121,9 @@ describe('tierq under chaos', () => {
     let quiet = 0;
     await waitFor(
       async () => {
-        const held = await Promise.all([...Object.values(stack.queues)].map((url) => heldMessages(sqs, url)));
+        const held = await Promise.all(
+          [...Object.values(stack.queues)].map((url) => heldMessages(operator, url)),
+        );
         const inFlight = stack.stats().reduce((n, s) => n + s.inFlight, 0);
         // Twice in a row: a deferred copy is sent before its original is deleted, never after.
         quiet = held.every((n) => n === 0) && inFlight === 0 ? quiet + 1 : 0;
@@ -128,7 +134,7 @@ describe('tierq under chaos', () => {
     const drainedMs = Date.now() - started;
     faults.stop();
 
-    const letters = await drainDeadLetters(sqs, stack.dlq);
+    const letters = await drainDeadLetters(operator, stack.dlq);
     const states = await readStates(workload.tasks.map((t) => t.key));
     const outcome = checkInvariant(workload.tasks, ledger, letters, states);
     const stats = stack.stats();

@@ -3,16 +3,16 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { localClientConfig } from '../../local/emulators.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
-import { MAX_BODY_BYTES } from '../../shared/contract.js';
 import { DeadLetterReason } from '../../shared/dead-letter.js';
 import type { DeadLetterInfo } from '../../shared/dlq/dead-letter-info.js';
 import { getTaskState } from '../../shared/stores/task-store.js';
-import { dynamoClient, uniqueName, waitFor } from '../helpers/aws.js';
+import { uniqueName, waitFor } from '../helpers/aws.js';
+import { principalClients } from '../helpers/e2e.js';
 import { badCases } from './fuzz/bad-cases.js';
 import { bad, envelope, escapeSurrogates, type FuzzCase, sqsAccepts } from './fuzz/cases.js';
 import { goodCases } from './fuzz/good-cases.js';
@@ -31,16 +31,19 @@ const BAD = 1_000;
 const GOOD = 300;
 /** Bodies near the size limit, sent together so one batch holds several: its dead letters exceed 1 MiB. */
 const BURST = 16;
+/** Bytes of each body in the burst of large unknown-task messages. */
+const BURST_BODY_BYTES = 250_000;
 
 const assemblyDir = join('.tierq', `test-cdk.out-fuzz-${randomUUID().slice(0, 8)}`);
 const stateDir = mkdtempSync(join(tmpdir(), 'tierq-fuzz-'));
 let stack: LocalStack;
 let sqs: SQSClient;
+let operator: SQSClient;
+let dynamodb: DynamoDBClient;
 const progress: string[] = [];
 
 beforeAll(async () => {
   const emulators = inject('emulators');
-  sqs = new SQSClient({ ...localClientConfig(emulators.endpoints.sqs), region: emulators.region });
   stack = await startLocalStack({
     emulators,
     outputDir: assemblyDir,
@@ -49,11 +52,15 @@ beforeAll(async () => {
     visibilityTimeoutOverride: 6,
     onProgress: (line) => progress.push(line),
   });
+  // Sent as the stack's producer, watched as its operator: each held to its IAM policy.
+  ({ producer: sqs, operator, dynamodb } = principalClients(stack));
 }, 120_000);
 
 afterAll(async () => {
   await stack?.stop();
   sqs?.destroy();
+  operator?.destroy();
+  dynamodb?.destroy();
   await rm(assemblyDir, { recursive: true, force: true });
   await rm(stateDir, { recursive: true, force: true });
 });
@@ -70,7 +77,9 @@ function generate(): { cases: FuzzCase[]; burst: FuzzCase[] } {
   ];
   const burst = Array.from({ length: BURST }, (_, i) => {
     const fields = { id: token('burst', i), task: 'no-such-task', payload: '' };
-    const payload = 'p'.repeat(MAX_BODY_BYTES - 100 - envelope(fields).length);
+    // Large enough that ten dead letters overflow one 1 MiB SendMessageBatch; small enough that a
+    // dead letter (body plus tierq's attributes) still fits SQS's 1 MiB message.
+    const payload = 'p'.repeat(BURST_BODY_BYTES - envelope(fields).length);
     return bad('huge-burst', DeadLetterReason.UnknownTask, envelope({ ...fields, payload }));
   });
   return { cases: shuffled(seededRandom(SEED), cases), burst };
@@ -117,14 +126,14 @@ describe('the consumer given a thousand malformed and hostile bodies', () => {
     let quiet = 0;
     await waitFor(
       async () => {
-        const held = await Promise.all(Object.values(stack.queues).map((url) => heldMessages(sqs, url)));
+        const held = await Promise.all(Object.values(stack.queues).map((url) => heldMessages(operator, url)));
         quiet = held.every((n) => n === 0) && stack.stats().every((s) => s.inFlight === 0) ? quiet + 1 : 0;
         return quiet >= 2;
       },
       { timeoutMs: 150_000, intervalMs: 500, message: 'every tier queue to drain' },
     );
     const drainedMs = Date.now() - started;
-    const letters = await drainDeadLetters(sqs, stack.dlq);
+    const letters = await drainDeadLetters(operator, stack.dlq);
 
     const byBody = new Map<string, DeadLetterInfo[]>();
     for (const l of letters) byBody.set(l.body, [...(byBody.get(l.body) ?? []), l]);
@@ -140,7 +149,7 @@ describe('the consumer given a thousand malformed and hostile bodies', () => {
       }
       if (found.length > 0)
         wrong.push(`${what}: good, but dead-lettered as ${found.map((l) => `${l.reason} (${l.error})`)}`);
-      const state = await getTaskState({ client: dynamoClient(), tableName: stack.table }, c.expect.key);
+      const state = await getTaskState({ client: dynamodb, tableName: stack.table }, c.expect.key);
       if (state.status !== 'succeeded') wrong.push(`${what}: good, but its state is ${state.status}`);
     }
     const stats = stack.stats();

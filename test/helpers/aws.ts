@@ -13,20 +13,38 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 let sqs: SQSClient | undefined;
 let dynamo: DynamoDBClient | undefined;
+let routed: { readonly sqs: string; readonly dynamodb: string } | undefined;
 
 function clientConfig(endpoint: string) {
   return { ...localClientConfig(endpoint), region: inject('emulators').region };
 }
 
+/** Where this file's helpers send: the emulators, or what {@link routeHelpersThrough} set. */
+export function helperEndpoints(): { readonly sqs: string; readonly dynamodb: string } {
+  return routed ?? inject('emulators').endpoints;
+}
+
+/**
+ * Sends this file's helper requests (and so creates its queues, whose URLs name the endpoint)
+ * through `endpoints`, e.g. a gateway that enforces IAM (test/helpers/declared-access.ts).
+ */
+export function routeHelpersThrough(endpoints: { readonly sqs: string; readonly dynamodb: string }): void {
+  sqs?.destroy();
+  dynamo?.destroy();
+  sqs = undefined;
+  dynamo = undefined;
+  routed = endpoints;
+}
+
 /** One SQS client per test file, pointed at the emulator (or `TIERQ_TEST_ENDPOINT`). */
 export function sqsClient(): SQSClient {
-  sqs ??= new SQSClient(clientConfig(inject('emulators').endpoints.sqs));
+  sqs ??= new SQSClient(clientConfig(helperEndpoints().sqs));
   return sqs;
 }
 
 /** One DynamoDB client per test file, pointed at the emulator (or `TIERQ_TEST_ENDPOINT`). */
 export function dynamoClient(): DynamoDBClient {
-  dynamo ??= new DynamoDBClient(clientConfig(inject('emulators').endpoints.dynamodb));
+  dynamo ??= new DynamoDBClient(clientConfig(helperEndpoints().dynamodb));
   return dynamo;
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { type ConsumerHarness, TIERS } from './consumer-harness.js';
+import type { DeclaredAccess } from './declared-access.js';
 
 const BIN = new URL('../../cli/bin.mjs', import.meta.url).pathname;
 
@@ -42,14 +43,25 @@ export async function cliWorkspace(info: unknown): Promise<string> {
   return dir;
 }
 
-/** A workspace whose `.tierq/local.json` points at a consumer harness's queues and table. */
-export async function harnessWorkspace(h: ConsumerHarness): Promise<string> {
+/**
+ * A workspace whose `.tierq/local.json` points at a consumer harness's queues and table. With
+ * `access`, the CLI goes through its gateway as a principal holding exactly the operator's
+ * declared access to them, as `tierq` would with the stack's OperatorPolicy.
+ */
+export async function harnessWorkspace(h: ConsumerHarness, access?: DeclaredAccess): Promise<string> {
   const { region, endpoints } = inject('emulators');
-  return cliWorkspace({
-    region,
-    endpoints,
-    queues: Object.fromEntries(TIERS.map((t) => [t, h.urlOf(t)])),
+  const queues = Object.fromEntries(TIERS.map((t) => [t, h.urlOf(t)]));
+  const resources = {
+    queues: Object.values(queues),
     dlq: h.config.deadLetterQueueUrl,
     table: h.config.tableName,
+  };
+  return cliWorkspace({
+    region,
+    endpoints: access?.endpoints ?? endpoints,
+    queues,
+    dlq: resources.dlq,
+    table: resources.table,
+    ...(access === undefined ? {} : { principals: { operator: await access.grant('operator', resources) } }),
   });
 }

@@ -4,7 +4,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { startLocalStack } from '../../local/stack.js';
+import { type LocalStackInfo, startLocalStack } from '../../local/stack.js';
 import { parseLocalConnection } from '../../shared/connection.js';
 import { uniqueName } from './aws.js';
 
@@ -19,6 +19,11 @@ export interface E2eTarget {
   readonly queues: Readonly<Record<string, string>>;
   readonly dlq: string;
   readonly table: string;
+  /**
+   * Keys of the stack's producer and operator principals when the target enforces IAM (the local
+   * runner): the suite sends as the producer and looks as the operator, each held to its policy.
+   */
+  readonly principals?: LocalStackInfo['principals'];
   /** Releases what the target started (nothing for a deployed stack). */
   stop(): Promise<void>;
 }
@@ -95,6 +100,7 @@ async function startLocalTarget(options: StartE2eTargetOptions): Promise<E2eTarg
       queues: stack.queues,
       dlq: stack.dlq,
       table: stack.table,
+      ...(stack.principals === undefined ? {} : { principals: stack.principals }),
       stop: async () => {
         try {
           await stack.stop();
@@ -119,5 +125,6 @@ async function readStackOutputsTarget(file: string): Promise<E2eTarget> {
     );
   }
   const { credentials: _, ...info } = parseLocalConnection(JSON.parse(text), file);
+  // A deployed stack's own IAM applies to whatever credentials reach it; none are chosen here.
   return { ...info, stop: async () => {} };
 }

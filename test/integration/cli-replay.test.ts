@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PermanentTaskError } from '../../shared/errors.js';
 import { snapshot } from '../../shared/monitoring/snapshot.js';
@@ -6,6 +6,7 @@ import { defineTask } from '../../shared/registry.js';
 import { sqsClient, waitFor } from '../helpers/aws.js';
 import { harnessWorkspace, runCli, spawnCli } from '../helpers/cli.js';
 import { consumerHarness } from '../helpers/consumer-harness.js';
+import { type DeclaredAccess, startDeclaredAccess } from '../helpers/declared-access.js';
 
 const LETTERS = 30;
 
@@ -21,10 +22,19 @@ const gate = defineTask({
   },
 });
 
+let access: DeclaredAccess;
+// The CLI runs as the operator, holding exactly the operator's declared access (IAM enforced).
+beforeAll(async () => {
+  access = await startDeclaredAccess();
+});
+afterAll(async () => {
+  await access?.stop();
+});
+
 describe('tierq dlq replay, interrupted', () => {
   it('loses nothing when killed halfway, and the rerun plus idempotency runs each task once', async () => {
     const h = await consumerHarness({ tasks: [gate] });
-    const dir = await harnessWorkspace(h);
+    const dir = await harnessWorkspace(h, access);
     const ids = Array.from({ length: LETTERS }, (_, i) => `r-${i}`);
     for (const id of ids) await h.send('low', { id, task: 'gate', payload: { id } });
     // Until all 30 are dead letters: a record an invocation left failed comes back after the

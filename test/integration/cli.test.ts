@@ -2,13 +2,14 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PermanentTaskError } from '../../shared/errors.js';
 import { defineTask } from '../../shared/registry.js';
 import { sqsClient, waitFor } from '../helpers/aws.js';
 import { cliWorkspace, harnessWorkspace, runCli } from '../helpers/cli.js';
 import { type ConsumerHarness, consumerHarness, TIERS } from '../helpers/consumer-harness.js';
+import { type DeclaredAccess, startDeclaredAccess } from '../helpers/declared-access.js';
 
 const echo = defineTask({ name: 'echo', schema: z.object({ n: z.number() }), handler: ({ n }) => ({ n }) });
 const reject = defineTask({
@@ -19,10 +20,19 @@ const reject = defineTask({
   },
 });
 
+let access: DeclaredAccess;
+// The CLI runs as the operator, holding exactly the operator's declared access (IAM enforced).
+beforeAll(async () => {
+  access = await startDeclaredAccess();
+});
+afterAll(async () => {
+  await access?.stop();
+});
+
 /** Real queues, table and consumer, and a directory whose .tierq/local.json points at them. */
 async function setup() {
   const h = await consumerHarness({ tasks: [echo, reject] });
-  const dir = await harnessWorkspace(h);
+  const dir = await harnessWorkspace(h, access);
   const tierq = (...args: string[]) => runCli(args, dir);
   return { h, dir, tierq };
 }

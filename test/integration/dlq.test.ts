@@ -1,5 +1,5 @@
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { peekDeadLetters, purgeDeadLetters, replayDeadLetters } from '../../shared/dlq/index.js';
 import { PermanentTaskError } from '../../shared/errors.js';
@@ -7,6 +7,7 @@ import { snapshot } from '../../shared/monitoring/snapshot.js';
 import { defineTask } from '../../shared/registry.js';
 import { sqsClient, uniqueName, waitFor } from '../helpers/aws.js';
 import { type ConsumerHarness, consumerHarness, TIERS } from '../helpers/consumer-harness.js';
+import { type DeclaredAccess, startDeclaredAccess } from '../helpers/declared-access.js';
 
 const reject = defineTask({
   name: 'reject',
@@ -27,9 +28,25 @@ const always = defineTask({
 /** The body of the letter that carries earlier attempts, as the producer sent it. */
 const PRIOR = { task: 'always', payload: null, tierq: { priorAttempts: 2, tier: 'normal' }, extra: 'kept' };
 
+let access: DeclaredAccess;
+/** The DLQ operations run as a principal holding exactly the operator's declared access (IAM enforced). */
+let operator: SQSClient;
+beforeAll(async () => {
+  access = await startDeclaredAccess();
+});
+afterAll(async () => {
+  await access?.stop();
+});
+
 /** Four real dead letters, made by the real consumer; resolves once all are in the DLQ. */
 async function withDeadLetters() {
   const h = await consumerHarness({ tasks: [reject, always] });
+  const resources = {
+    queues: TIERS.map((t) => h.urlOf(t)),
+    dlq: h.config.deadLetterQueueUrl,
+    table: h.config.tableName,
+  };
+  operator = access.clients(await access.grant('operator', resources)).sqs;
   const ids = {
     reject: await h.send('low', { task: 'reject', payload: null }),
     always: await h.send('critical', { task: 'always', payload: null }),
@@ -43,7 +60,7 @@ async function withDeadLetters() {
 }
 
 async function dlqSize(h: ConsumerHarness): Promise<number> {
-  const snap = await snapshot({ sqs: sqsClient(), queues: {}, dlqUrl: h.config.deadLetterQueueUrl });
+  const snap = await snapshot({ sqs: operator, queues: {}, dlqUrl: h.config.deadLetterQueueUrl });
   return snap.dlq.visible;
 }
 
@@ -57,7 +74,7 @@ async function receiveBodies(queueUrl: string): Promise<unknown[]> {
 describe('dead-letter operations', () => {
   it('peeks at dead letters with reason, tier and attempts, and leaves them in the DLQ', async () => {
     const { ids, dlqUrl } = await withDeadLetters();
-    const letters = await peekDeadLetters({ sqs: sqsClient(), dlqUrl, limit: 10 });
+    const letters = await peekDeadLetters({ sqs: operator, dlqUrl, limit: 10 });
     const summary = letters
       .map(({ id, task, tier, reason, attempts }) => ({ id, task, tier, reason, attempts }))
       .sort((a, b) => String(a.tier).localeCompare(String(b.tier)));
@@ -70,9 +87,9 @@ describe('dead-letter operations', () => {
     expect(letters.find((l) => l.task === 'reject')?.error).toBe('PermanentTaskError: no such customer');
     expect(letters.every((l) => l.deadAt && !Number.isNaN(Date.parse(l.deadAt)))).toBe(true);
     expect(new Set(letters.map((l) => l.messageId)).size).toBe(4);
-    const again = await peekDeadLetters({ sqs: sqsClient(), dlqUrl });
+    const again = await peekDeadLetters({ sqs: operator, dlqUrl });
     expect(again.map((l) => l.messageId).sort()).toEqual(letters.map((l) => l.messageId).sort());
-    expect(await peekDeadLetters({ sqs: sqsClient(), dlqUrl, limit: 2 })).toHaveLength(2);
+    expect(await peekDeadLetters({ sqs: operator, dlqUrl, limit: 2 })).toHaveLength(2);
   });
 
   it('describes a letter SQS redrove itself as redriven-by-sqs, with the tier from the body', async () => {
@@ -86,7 +103,7 @@ describe('dead-letter operations', () => {
     });
     await sqsClient().send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: body }));
     const letters = await waitFor(async () => {
-      const all = await peekDeadLetters({ sqs: sqsClient(), dlqUrl });
+      const all = await peekDeadLetters({ sqs: operator, dlqUrl });
       return all.length === 5 ? all : undefined;
     });
     expect(letters.find((l) => l.id === 'crashed')).toMatchObject({
@@ -102,7 +119,7 @@ describe('dead-letter operations', () => {
     const { h, ids, dlqUrl, queues } = await withDeadLetters();
     const progress: string[] = [];
     const result = await replayDeadLetters({
-      sqs: sqsClient(),
+      sqs: operator,
       dlqUrl,
       queues,
       defaultTier: 'normal',
@@ -112,7 +129,7 @@ describe('dead-letter operations', () => {
     expect(result).toEqual({ replayed: 2, skipped: 0, failed: 0 });
     expect(progress.sort()).toEqual(['replayed:critical', 'replayed:normal']);
     await waitFor(async () => (await dlqSize(h)) === 2, { message: 'the DLQ to drop to 2' });
-    const left = await peekDeadLetters({ sqs: sqsClient(), dlqUrl });
+    const left = await peekDeadLetters({ sqs: operator, dlqUrl });
     expect(left.map((l) => l.reason).sort()).toEqual(['invalid-json', 'permanent-error']);
 
     // The copies carry the replay's id, so a task failing again during this replay is not resent.
@@ -131,7 +148,7 @@ describe('dead-letter operations', () => {
     const { h, dlqUrl, queues } = await withDeadLetters();
     let bounce: Promise<unknown> | undefined;
     const result = await replayDeadLetters({
-      sqs: sqsClient(),
+      sqs: operator,
       dlqUrl,
       queues,
       defaultTier: 'normal',
@@ -147,7 +164,7 @@ describe('dead-letter operations', () => {
     await waitFor(async () => (await dlqSize(h)) === 4, { message: 'the rejected task back in the DLQ' });
     // A second pass over the DLQ by a new replay does pick it up: only this replay skips it.
     const again = await replayDeadLetters({
-      sqs: sqsClient(),
+      sqs: operator,
       dlqUrl,
       queues,
       defaultTier: 'normal',
@@ -160,7 +177,7 @@ describe('dead-letter operations', () => {
     const { h, dlqUrl, queues } = await withDeadLetters();
     const missing = h.urlOf('normal').replace(/[^/]+$/, uniqueName('missing'));
     const result = await replayDeadLetters({
-      sqs: sqsClient(),
+      sqs: operator,
       dlqUrl,
       queues: { ...queues, normal: missing },
       defaultTier: 'low',
@@ -168,7 +185,7 @@ describe('dead-letter operations', () => {
     // critical and low replayed; normal failed to send; the invalid-json body is skipped.
     expect(result).toEqual({ replayed: 2, skipped: 1, failed: 1 });
     await waitFor(async () => (await dlqSize(h)) === 2, { message: 'the DLQ to drop to 2' });
-    const left = await peekDeadLetters({ sqs: sqsClient(), dlqUrl });
+    const left = await peekDeadLetters({ sqs: operator, dlqUrl });
     expect(left.map((l) => `${l.reason}:${l.tier}`).sort()).toEqual([
       'invalid-json:high',
       'max-attempts:normal',
@@ -180,7 +197,7 @@ describe('dead-letter operations', () => {
   it('loses nothing when the replay is aborted midway: the rest are visible again at once', async () => {
     const { h, dlqUrl, queues } = await withDeadLetters();
     const replay = replayDeadLetters({
-      sqs: sqsClient(),
+      sqs: operator,
       dlqUrl,
       queues,
       defaultTier: 'low',
@@ -191,7 +208,7 @@ describe('dead-letter operations', () => {
     });
     await expect(replay).rejects.toThrow('operator pressed Ctrl-C');
     // One copy was sent and its letter deleted before the abort; the other three are released.
-    const left = await peekDeadLetters({ sqs: sqsClient(), dlqUrl });
+    const left = await peekDeadLetters({ sqs: operator, dlqUrl });
     expect(left).toHaveLength(3);
     const replayedTier = TIERS.find((t) => !left.some((l) => l.task === 'always' && l.tier === t));
     expect(await receiveBodies(h.urlOf(replayedTier as string))).toHaveLength(1);
@@ -199,10 +216,10 @@ describe('dead-letter operations', () => {
 
   it('purges one task only, or the whole DLQ', async () => {
     const { h, dlqUrl } = await withDeadLetters();
-    expect(await purgeDeadLetters({ sqs: sqsClient(), dlqUrl, task: 'always' })).toBe(2);
-    const left = await peekDeadLetters({ sqs: sqsClient(), dlqUrl });
+    expect(await purgeDeadLetters({ sqs: operator, dlqUrl, task: 'always' })).toBe(2);
+    const left = await peekDeadLetters({ sqs: operator, dlqUrl });
     expect(left.map((l) => l.reason).sort()).toEqual(['invalid-json', 'permanent-error']);
-    expect(await purgeDeadLetters({ sqs: sqsClient(), dlqUrl })).toBe('all');
+    expect(await purgeDeadLetters({ sqs: operator, dlqUrl })).toBe('all');
     await waitFor(async () => (await dlqSize(h)) === 0, { message: 'an empty DLQ' });
   });
 });
@@ -216,7 +233,7 @@ describe('snapshot', () => {
       new ReceiveMessageCommand({ QueueUrl: h.urlOf('high'), MaxNumberOfMessages: 1, VisibilityTimeout: 60 }),
     );
     const snap = await waitFor(async () => {
-      const s = await snapshot({ sqs: sqsClient(), queues, dlqUrl });
+      const s = await snapshot({ sqs: operator, queues, dlqUrl });
       return s.tiers.high?.inFlight === 1 && s.tiers.low?.delayed === 3 ? s : undefined;
     });
     expect(snap).toEqual({

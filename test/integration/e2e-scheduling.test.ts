@@ -3,13 +3,14 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MappingStats } from '../../local/event-source-runner.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { getTaskState, type TaskState } from '../../shared/stores/task-store.js';
-import { dynamoClient, sqsClient, uniqueName, waitFor } from '../helpers/aws.js';
-import { peekDeadLetters, queueDepth, sendTask } from '../helpers/e2e.js';
+import { uniqueName, waitFor } from '../helpers/aws.js';
+import { connectE2e, e2eProducer, peekDeadLetters, queueDepth, sendTask } from '../helpers/e2e.js';
 
 /**
  * End to end, scheduling: a runAt further away than one delay hop, and the order in which a
@@ -27,6 +28,7 @@ const stateDir = mkdtempSync(join(tmpdir(), 'tierq-e2e-scheduling-'));
 const POLLERS = { critical: 11, high: 5, normal: 3, low: 2 } as const;
 
 let stack: LocalStack;
+let dynamodb: DynamoDBClient;
 const progress: string[] = [];
 
 beforeAll(async () => {
@@ -40,6 +42,8 @@ beforeAll(async () => {
     functionEnvironment: { TIERQ_MAX_HOP_SECONDS: '1' },
     onProgress: (line) => progress.push(line),
   });
+  // Sent as the stack's producer, read as its operator: each held to its IAM policy.
+  ({ dynamodb } = connectE2e(stack));
   // The first invocation loads the bundle and opens connections; keep that out of the timings.
   const warmUp = await sendTask(queue('normal'), { task: 'echo', payload: 'warm-up' });
   await waitFor(async () => (await state(warmUp)).status === 'succeeded', {
@@ -50,6 +54,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  dynamodb?.destroy();
   await stack?.stop();
   await rm(assemblyDir, { recursive: true, force: true });
   await rm(stateDir, { recursive: true, force: true });
@@ -66,7 +71,7 @@ const mapping = (tier: string): MappingStats => {
   return stats;
 };
 const state = (id: string): Promise<TaskState> =>
-  getTaskState({ client: dynamoClient(), tableName: stack.table }, id);
+  getTaskState({ client: dynamodb, tableName: stack.table }, id);
 
 /** Sends `count` envelopes to a queue in SendMessageBatch calls of 10, all at once; returns their ids. */
 async function sendBurst(queueUrl: string, count: number, task: string, payload: unknown): Promise<string[]> {
@@ -74,7 +79,7 @@ async function sendBurst(queueUrl: string, count: number, task: string, payload:
   const chunks = Array.from({ length: Math.ceil(count / 10) }, (_, i) => ids.slice(i * 10, i * 10 + 10));
   await Promise.all(
     chunks.map(async (chunk) => {
-      const { Failed = [] } = await sqsClient().send(
+      const { Failed = [] } = await e2eProducer().send(
         new SendMessageBatchCommand({
           QueueUrl: queueUrl,
           Entries: chunk.map((id, i) => ({

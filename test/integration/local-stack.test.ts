@@ -52,8 +52,9 @@ describe('startLocalStack', () => {
       outputDir: assemblyDir,
       namePrefix: uniqueName('lst'),
       stateFile,
-      // Test-only: failed records return after 1 s instead of the template's 180 s.
-      visibilityTimeoutOverride: 1,
+      // Test-only: failed records return after 6 s instead of the template's 180 s (not shorter: a
+      // batch still running when its records reappear would run them twice, as on AWS).
+      visibilityTimeoutOverride: 6,
       onProgress: (line) => progress.push(line),
     });
   }, 90_000);
@@ -64,10 +65,12 @@ describe('startLocalStack', () => {
 
   it('writes the connection file from the synthesized outputs', async () => {
     const written = JSON.parse(await readFile(stateFile, 'utf8'));
-    const { region, endpoints } = inject('emulators');
+    const { region } = inject('emulators');
+    const keys = { accessKeyId: expect.stringMatching(/^AKIALOCAL/), secretAccessKey: expect.any(String) };
     expect(written).toEqual({
       region,
-      endpoints,
+      // The AWS-rules gateway in front of the emulators, not the emulators themselves.
+      endpoints: stack.endpoints,
       queues: {
         critical: expect.any(String),
         high: expect.any(String),
@@ -76,10 +79,14 @@ describe('startLocalStack', () => {
       },
       dlq: expect.stringContaining('DeadLetterQueue'),
       table: expect.stringContaining('Table'),
+      principals: { producer: keys, operator: keys },
     });
+    expect(written.principals.producer.accessKeyId).not.toBe(written.principals.operator.accessKeyId);
     if (!process.env.TIERQ_TEST_ENDPOINT) {
       // Lambda code reaches SQS through AWS_ENDPOINT_URL_SQS only, which works when URLs name the endpoint.
-      for (const url of Object.values(written.queues)) expect(url).toMatch(new RegExp(`^${endpoints.sqs}/`));
+      for (const url of Object.values(written.queues)) {
+        expect(url).toMatch(new RegExp(`^${stack.endpoints.sqs}/`));
+      }
     }
   });
 
@@ -121,6 +128,8 @@ describe('startLocalStack', () => {
       timeoutMs: 30_000,
       message: 'the critical tier to drain',
     });
+    // A delete's answer reaches the poller a moment after the queue shows it; then every one counts.
+    await waitFor(async () => acked() - before >= 120, { timeoutMs: 5_000, message: '120 acknowledgements' });
     expect(acked() - before).toBe(120);
   });
 

@@ -1,17 +1,28 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localClientConfig } from '../../local/emulators.js';
 import { QueueFullError } from '../../shared/errors.js';
 import type { BackpressureOptions } from '../../shared/producer/backpressure.js';
 import { createProducer } from '../../shared/producer/producer.js';
-import { createTestQueue, createTestTable, dynamoClient, sqsClient } from '../helpers/aws.js';
+import { createTestQueue, createTestTable, sqsClient } from '../helpers/aws.js';
+import { type DeclaredAccess, startDeclaredAccess } from '../helpers/declared-access.js';
+
+let access: DeclaredAccess;
+// The producer runs as a principal holding exactly the producer's declared access (IAM enforced).
+beforeAll(async () => {
+  access = await startDeclaredAccess();
+});
+afterAll(async () => {
+  await access?.stop();
+});
 
 /** A producer with backpressure on a fresh queue; counts its GetQueueAttributes calls. */
 async function setup(backpressure: BackpressureOptions) {
   const normal = (await createTestQueue({ prefix: 'bp-normal' })).url;
   const table = await createTestTable('bp');
-  const { region, endpoints } = inject('emulators');
-  const sqs = new SQSClient({ ...localClientConfig(endpoints.sqs), region });
+  const { region } = inject('emulators');
+  const keys = await access.grant('producer', { queues: [normal], dlq: normal, table });
+  const sqs = new SQSClient({ ...localClientConfig(access.endpoints.sqs), region, credentials: keys });
   let depthReads = 0;
   sqs.middlewareStack.add(
     (next, context) => async (args) => {
@@ -25,7 +36,7 @@ async function setup(backpressure: BackpressureOptions) {
     queues: { normal },
     table,
     sqs,
-    dynamodb: dynamoClient(),
+    dynamodb: access.clients(keys).dynamodb,
     backpressure,
   });
   const fill = async (n: number) => {

@@ -4,16 +4,26 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { localClientConfig } from '../../local/emulators.js';
 import { parseEnvelope, type TaskEnvelope } from '../../shared/contract.js';
 import { MessageTooLargeError } from '../../shared/errors.js';
 import { createProducer, type Producer } from '../../shared/producer/producer.js';
 import { defineTask } from '../../shared/registry.js';
-import { createTestQueue, createTestTable, dynamoClient, waitFor } from '../helpers/aws.js';
+import { createTestQueue, createTestTable, sqsClient, waitFor } from '../helpers/aws.js';
+import { type DeclaredAccess, startDeclaredAccess } from '../helpers/declared-access.js';
 
 const TIERS = ['critical', 'normal', 'low'] as const;
+
+let access: DeclaredAccess;
+// The producer runs as a principal holding exactly the producer's declared access (IAM enforced).
+beforeAll(async () => {
+  access = await startDeclaredAccess();
+});
+afterAll(async () => {
+  await access?.stop();
+});
 
 /**
  * A producer on fresh queues (with `attributes`, e.g. a smaller MaximumMessageSize) and table,
@@ -26,18 +36,30 @@ async function setup(attributes: Record<string, string> = {}) {
     ),
   ) as Record<(typeof TIERS)[number], string>;
   const table = await createTestTable('producer');
-  const { region, endpoints } = inject('emulators');
-  const sqs = new SQSClient({ ...localClientConfig(endpoints.sqs), region });
+  const { region } = inject('emulators');
+  const keys = await access.grant('producer', { queues: Object.values(queues), dlq: queues.low, table });
+  const producerSqs = new SQSClient({
+    ...localClientConfig(access.endpoints.sqs),
+    region,
+    credentials: keys,
+  });
   const sent: { command: string; input: Record<string, unknown> }[] = [];
-  sqs.middlewareStack.add(
+  producerSqs.middlewareStack.add(
     (next, context) => async (args) => {
       sent.push({ command: context.commandName as string, input: args.input as Record<string, unknown> });
       return next(args);
     },
     { step: 'initialize', name: 'countCommands' },
   );
-  const producer: Producer = createProducer({ region, queues, table, sqs, dynamodb: dynamoClient() });
-  return { producer, queues, sqs, sent };
+  const producer: Producer = createProducer({
+    region,
+    queues,
+    table,
+    sqs: producerSqs,
+    dynamodb: access.clients(keys).dynamodb,
+  });
+  // The test looks at the queues as the account's administrator; the producer only sends.
+  return { producer, queues, sqs: sqsClient(), sent };
 }
 
 /** Receives until `count` messages have arrived (each hidden for 60 s so none repeats). */

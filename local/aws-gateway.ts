@@ -1,0 +1,356 @@
+/**
+ * The local stack's front door to the emulators, holding requests to the AWS rules the emulators
+ * do not enforce: IAM (each request evaluated against the template's policies for the caller's
+ * principal, denied as AWS denies) and SQS's 12-hour visibility limit, measured from the
+ * receive. Everything the functions, the event source runner, producers and the CLI send to the
+ * local stack goes through it; the emulators' own endpoints are for provisioning only.
+ */
+import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { forward, operationOf, readBody } from './http-relay.js';
+import type { IamEvaluator } from './iam/evaluator.js';
+import type { LocalIam, LocalPrincipal } from './iam/principals.js';
+import { authorizationRequests, type ParsedRequest, type ResourceArns } from './iam/requests.js';
+import { type AwsError, awsErrorAnswer, type WireAnswer } from './wire-faults.js';
+
+/** SQS keeps a received message invisible for at most 12 hours from the receive. */
+export const MAX_VISIBILITY_SECONDS = 43_200;
+
+/** What the gateway enforces, once the stack's principals are known. */
+export interface GatewayRules {
+  readonly iam: LocalIam;
+  readonly evaluator: IamEvaluator;
+  readonly arns: ResourceArns;
+}
+
+/** Options for {@link startAwsGateway}. */
+export interface AwsGatewayOptions {
+  /** The emulators' own endpoints. */
+  readonly targets: { readonly sqs: string; readonly dynamodb: string };
+  /** Called once per (principal, action, resource) denied, and for other notable events. */
+  readonly log?: (line: string) => void;
+  /** Loopback interface to listen on. Default 127.0.0.1. */
+  readonly host?: string;
+  /** Clock (epoch ms) for the visibility limit; tests move it on. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Counters for tests and the summary. */
+export interface GatewayStats {
+  requests: number;
+  denied: number;
+  /** ChangeMessageVisibility entries refused for reaching past 12 hours from the receive. */
+  visibilityRefused: number;
+}
+
+/** A running gateway. */
+export interface AwsGateway {
+  /** Where clients send requests: one endpoint per service. */
+  readonly endpoints: { readonly sqs: string; readonly dynamodb: string };
+  /** Starts enforcing IAM; until then every request is allowed (provisioning happens first). */
+  enforce(rules: GatewayRules): void;
+  stats(): GatewayStats;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the gateway on two loopback ports in front of the emulators.
+ *
+ * @example
+ * const gateway = await startAwsGateway({ targets: emulators.endpoints, log: console.log });
+ * gateway.enforce({ iam, evaluator, arns });
+ */
+export async function startAwsGateway(options: AwsGatewayOptions): Promise<AwsGateway> {
+  const log = options.log ?? (() => {});
+  const now = options.now ?? Date.now;
+  const host = options.host ?? '127.0.0.1';
+  const stats: GatewayStats = { requests: 0, denied: 0, visibilityRefused: 0 };
+  const reported = new Set<string>();
+  /** Receipt handle → when its receive answered, for the 12-hour visibility limit. */
+  const receivedAt = new Map<string, number>();
+  let rules: GatewayRules | undefined;
+  let byKey = new Map<string, LocalPrincipal>();
+
+  const handle = async (
+    service: 'sqs' | 'dynamodb',
+    target: URL,
+    agent: Agent,
+    req: IncomingMessage,
+    res: ServerResponse,
+    hungUp: AbortSignal,
+  ): Promise<void> => {
+    const body = await readBody(req);
+    stats.requests += 1;
+    const text = body.toString('utf8');
+    const protocol = req.headers['x-amz-target'] === undefined ? 'query' : 'json';
+    const request: ParsedRequest = {
+      service,
+      operation: operationOf(req, text),
+      input: parseInput(protocol, text),
+    };
+
+    if (rules !== undefined) {
+      const principal = byKey.get(accessKeyOf(req) ?? '');
+      // A key the template does not name is the account's administrator, as deploy credentials are.
+      if (principal !== undefined) {
+        for (const ask of authorizationRequests(request, rules.arns)) {
+          const decision = await rules.evaluator.authorize(principal, ask);
+          if (decision.allowed) continue;
+          stats.denied += 1;
+          const why =
+            decision.result === 'ExplicitlyDenied' ? 'with an explicit deny' : 'because no policy allows';
+          const message =
+            `User: ${principal.arn} is not authorized to perform: ${ask.action} on resource: ${ask.resource} ` +
+            `${why} the ${ask.action} action`;
+          const once = `${principal.logicalId} ${ask.action} ${ask.resource}`;
+          if (!reported.has(once)) {
+            reported.add(once);
+            log(`IAM denied ${principal.logicalId}: ${ask.action} on ${ask.resource} (${decision.result})`);
+          }
+          return send(res, awsErrorAnswer(service, protocol, accessDenied(service, message)));
+        }
+      }
+    }
+
+    if (service === 'sqs') {
+      const refused = visibilityBeyondLimit(request, receivedAt, now());
+      if (refused !== undefined) {
+        stats.visibilityRefused += refused.entries;
+        if (refused.answer !== undefined) return send(res, awsErrorAnswer(service, protocol, refused.answer));
+        // A batch: refused entries fail, the rest go through.
+        return void (await forwardBatchWithFailures(
+          target,
+          agent,
+          req,
+          res,
+          request,
+          refused.failed,
+          hungUp,
+        ));
+      }
+    }
+
+    const upstream = await forward(target, agent, req, body, hungUp);
+    if (service === 'sqs' && request.operation === 'ReceiveMessage' && upstream.status === 200) {
+      rememberReceipts(upstream.body, receivedAt, now());
+    }
+    if (
+      service === 'sqs' &&
+      (request.operation === 'DeleteMessage' || request.operation === 'DeleteMessageBatch')
+    ) {
+      forgetReceipts(request, receivedAt);
+    }
+    res.writeHead(upstream.status, upstream.headers);
+    res.end(upstream.body);
+  };
+
+  const servers: Server[] = [];
+  const agents: Agent[] = [];
+  const listen = async (service: 'sqs' | 'dynamodb', targetUrl: string): Promise<string> => {
+    const target = new URL(targetUrl);
+    const agent = new Agent({ keepAlive: true });
+    agents.push(agent);
+    const server = createServer((req, res) => {
+      const hungUp = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) hungUp.abort();
+      });
+      handle(service, target, agent, req, res, hungUp.signal).catch(() => {
+        if (!res.headersSent && !res.destroyed) res.writeHead(502).end();
+        else res.destroy();
+      });
+    });
+    servers.push(server);
+    server.listen(0, host);
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    const { port } = server.address() as AddressInfo;
+    return `http://${host}:${port}`;
+  };
+  const endpoints = {
+    sqs: await listen('sqs', options.targets.sqs),
+    dynamodb: await listen('dynamodb', options.targets.dynamodb),
+  };
+
+  const sweep = setInterval(() => {
+    const oldest = now() - MAX_VISIBILITY_SECONDS * 1000;
+    for (const [handle, at] of receivedAt) if (at < oldest) receivedAt.delete(handle);
+  }, 60_000);
+  sweep.unref();
+
+  return {
+    endpoints,
+    enforce(next) {
+      rules = next;
+      byKey = new Map(next.iam.principals.map((p) => [p.credentials.accessKeyId, p]));
+    },
+    stats: () => ({ ...stats }),
+    async stop() {
+      clearInterval(sweep);
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeAllConnections();
+            }),
+        ),
+      );
+      for (const agent of agents) agent.destroy();
+    },
+  };
+}
+
+function send(res: ServerResponse, answer: WireAnswer): void {
+  res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+  res.end(answer.body);
+}
+
+/** The access key of a SigV4-signed request (`Credential=AKID/date/region/service/aws4_request`). */
+function accessKeyOf(req: IncomingMessage): string | undefined {
+  const match = /Credential=([^/,\s]+)\//.exec(String(req.headers.authorization ?? ''));
+  return match?.[1];
+}
+
+function parseInput(protocol: 'json' | 'query', text: string): Record<string, unknown> {
+  if (protocol === 'query') return Object.fromEntries(new URLSearchParams(text));
+  try {
+    const parsed: unknown = JSON.parse(text === '' ? '{}' : text);
+    return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    // The emulator answers a malformed body with its own error.
+    return {};
+  }
+}
+
+function accessDenied(service: 'sqs' | 'dynamodb', message: string): AwsError {
+  return service === 'sqs'
+    ? {
+        status: 400,
+        type: 'com.amazon.coral.service#AccessDeniedException',
+        code: 'AccessDenied',
+        message,
+        side: 'Sender',
+      }
+    : {
+        status: 400,
+        type: 'com.amazon.coral.service#AccessDeniedException',
+        code: 'AccessDeniedException',
+        message,
+        side: 'Sender',
+      };
+}
+
+function invalidVisibility(requested: number, heldSeconds: number): AwsError {
+  return {
+    status: 400,
+    type: 'com.amazonaws.sqs#InvalidParameterValue',
+    code: 'InvalidParameterValue',
+    message:
+      `Value ${requested} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the ` +
+      `message is beyond the limit [${MAX_VISIBILITY_SECONDS} seconds] (received ${heldSeconds} s ago).`,
+    side: 'Sender',
+  };
+}
+
+/**
+ * ChangeMessageVisibility counts from now, but SQS caps the total at 12 hours from the receive:
+ * returns the error for a single change, or the refused entries of a batch; undefined when all fit.
+ */
+function visibilityBeyondLimit(
+  request: ParsedRequest,
+  receivedAt: ReadonlyMap<string, number>,
+  now: number,
+): { entries: number; answer?: AwsError; failed: Map<string, AwsError> } | undefined {
+  const check = (handle: unknown, timeout: unknown): AwsError | undefined => {
+    const at = receivedAt.get(String(handle));
+    const seconds = Number(timeout);
+    if (at === undefined || !Number.isFinite(seconds)) return undefined;
+    const held = Math.floor((now - at) / 1000);
+    return held + seconds > MAX_VISIBILITY_SECONDS ? invalidVisibility(seconds, held) : undefined;
+  };
+  const { operation, input } = request;
+  if (operation === 'ChangeMessageVisibility') {
+    const answer = check(input.ReceiptHandle, input.VisibilityTimeout);
+    return answer === undefined ? undefined : { entries: 1, answer, failed: new Map() };
+  }
+  if (operation !== 'ChangeMessageVisibilityBatch') return undefined;
+  const failed = new Map<string, AwsError>();
+  for (const entry of (input.Entries ?? []) as {
+    Id?: string;
+    ReceiptHandle?: string;
+    VisibilityTimeout?: number;
+  }[]) {
+    const error = check(entry.ReceiptHandle, entry.VisibilityTimeout);
+    if (error !== undefined) failed.set(String(entry.Id), error);
+  }
+  return failed.size === 0 ? undefined : { entries: failed.size, failed };
+}
+
+/**
+ * Sends a ChangeMessageVisibilityBatch without its refused entries and adds those to the answer's
+ * `Failed` list, as SQS answers a batch with some invalid entries.
+ */
+async function forwardBatchWithFailures(
+  target: URL,
+  agent: Agent,
+  req: IncomingMessage,
+  res: ServerResponse,
+  request: ParsedRequest,
+  refused: ReadonlyMap<string, AwsError>,
+  signal: AbortSignal,
+): Promise<void> {
+  const entries = (request.input.Entries ?? []) as { Id?: string }[];
+  const kept = entries.filter((e) => !refused.has(String(e.Id)));
+  const failed = [...refused].map(([Id, error]) => ({
+    Id,
+    SenderFault: true,
+    Code: error.code,
+    Message: error.message,
+  }));
+  let answer: { Successful?: unknown[]; Failed?: unknown[] } = { Successful: [], Failed: [] };
+  if (kept.length > 0) {
+    const upstream = await forward(
+      target,
+      agent,
+      req,
+      Buffer.from(JSON.stringify({ ...request.input, Entries: kept })),
+      signal,
+    );
+    if (upstream.status !== 200) {
+      res.writeHead(upstream.status, upstream.headers);
+      return void res.end(upstream.body);
+    }
+    answer = JSON.parse(upstream.body.toString('utf8')) as typeof answer;
+  }
+  const out = JSON.stringify({
+    Successful: answer.Successful ?? [],
+    Failed: [...(answer.Failed ?? []), ...failed],
+  });
+  res.writeHead(200, {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': Buffer.byteLength(out),
+  });
+  res.end(out);
+}
+
+function rememberReceipts(body: Buffer, receivedAt: Map<string, number>, now: number): void {
+  try {
+    const { Messages = [] } = JSON.parse(body.toString('utf8')) as {
+      Messages?: { ReceiptHandle?: string }[];
+    };
+    for (const m of Messages) if (m.ReceiptHandle !== undefined) receivedAt.set(m.ReceiptHandle, now);
+  } catch {
+    // A query-protocol (XML) answer: its receipts are not tracked, and the limit is not enforced for them.
+  }
+}
+
+function forgetReceipts(request: ParsedRequest, receivedAt: Map<string, number>): void {
+  const { input } = request;
+  if (typeof input.ReceiptHandle === 'string') receivedAt.delete(input.ReceiptHandle);
+  for (const entry of (input.Entries ?? []) as { ReceiptHandle?: string }[]) {
+    if (entry.ReceiptHandle !== undefined) receivedAt.delete(entry.ReceiptHandle);
+  }
+}

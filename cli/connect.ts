@@ -52,6 +52,8 @@ export async function connect(options: TargetOptions): Promise<Target> {
       activity: cloudWatchActivity({
         cloudwatch: new CloudWatchClient({ region }),
         queues: connection.queues,
+        // Older stacks output no namespace: their consumers used `tierq`.
+        ...(connection.metricsNamespace === undefined ? {} : { namespace: connection.metricsNamespace }),
       }),
       description: `stack ${options.stack} in ${region}`,
       hint: 'check the network and your AWS credentials',

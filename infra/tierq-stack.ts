@@ -1,3 +1,5 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { StackOutput } from '../shared/declaration.js';
@@ -5,11 +7,19 @@ import { type AppConfig, STAGES } from './config.js';
 import { TaskQueue, type TaskQueueProps } from './constructs/task-queue.js';
 import { pascalCase } from './constructs/tiers.js';
 
+/** This repository's consumer: the example tasks (functions/tasks.ts). */
+export const EXAMPLE_CONSUMER_ENTRY = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'functions',
+  'consumer.ts',
+);
+
 /** Props for {@link TierqStack}. */
 export interface TierqStackProps extends StackProps {
   readonly config: AppConfig;
   /** Overrides passed through to the TaskQueue construct (tiers, consumer entry, ...). */
-  readonly taskQueue?: TaskQueueProps;
+  readonly taskQueue?: Partial<TaskQueueProps>;
 }
 
 /**
@@ -27,6 +37,7 @@ export class TierqStack extends Stack {
     const { config } = props;
     const stage = STAGES[config.stage];
     this.taskQueue = new TaskQueue(this, 'TaskQueue', {
+      consumerEntry: EXAMPLE_CONSUMER_ENTRY,
       removalPolicy: stage.removalPolicy,
       logRetention: stage.logRetention,
       queueRetention: stage.queueRetention,
@@ -55,6 +66,10 @@ export class TierqStack extends Stack {
     new CfnOutput(this, StackOutput.deadLetterQueueUrl, { value: tq.deadLetterQueue.queueUrl });
     new CfnOutput(this, StackOutput.tableName, { value: tq.table.tableName });
     new CfnOutput(this, StackOutput.alarmTopicArn, { value: tq.alarmTopic.topicArn });
+    new CfnOutput(this, StackOutput.metricsNamespace, {
+      value: tq.metricsNamespace,
+      description: "CloudWatch namespace of the consumer's task metrics",
+    });
     new CfnOutput(this, StackOutput.producerPolicyArn, {
       value: tq.producerPolicy.managedPolicyArn,
       description: 'Attach to a producer role to let it enqueue tasks',

@@ -22,6 +22,8 @@ export interface TierqConnection {
   readonly queues: Readonly<Record<string, string>>;
   readonly dlq: string;
   readonly table: string;
+  /** CloudWatch namespace of the consumer's task metrics, when the stack outputs it. */
+  readonly metricsNamespace?: string;
 }
 
 /**
@@ -125,7 +127,7 @@ export async function loadLocalConfig(
 export function connectionFromOutputs(
   outputs: Readonly<Record<string, string>>,
   source: string,
-): Pick<TierqConnection, 'queues' | 'dlq' | 'table'> {
+): Pick<TierqConnection, 'queues' | 'dlq' | 'table' | 'metricsNamespace'> {
   const need = (key: string) => {
     const value = outputs[key];
     if (value === undefined) throw new ConfigError(`${source} has no output ${key}; is it a tierq stack?`);
@@ -141,7 +143,13 @@ export function connectionFromOutputs(
     const key = Object.keys(outputs).find((k) => k.toLowerCase() === wanted);
     queues[tier] = need(key ?? `${StackOutput.queueUrlPrefix}<${tier}>`);
   }
-  return { queues, dlq: need(StackOutput.deadLetterQueueUrl), table: need(StackOutput.tableName) };
+  const namespace = outputs[StackOutput.metricsNamespace];
+  return {
+    queues,
+    dlq: need(StackOutput.deadLetterQueueUrl),
+    table: need(StackOutput.tableName),
+    ...(namespace === undefined ? {} : { metricsNamespace: namespace }),
+  };
 }
 
 /**

@@ -41,6 +41,7 @@ export const StackOutput = {
   alarmTopicArn: 'AlarmTopicArn',
   producerPolicyArn: 'ProducerPolicyArn',
   operatorPolicyArn: 'OperatorPolicyArn',
+  metricsNamespace: 'MetricsNamespace',
 } as const;
 
 /** The table's key schema and TTL attribute (epoch seconds; every record kind sets it). */

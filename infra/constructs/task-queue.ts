@@ -1,11 +1,12 @@
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+/**
+ * The `TaskQueue` construct: tier queues redriving to a DLQ, the state table, the consumer on one
+ * event source mapping per tier, alarms and a dashboard — each replaceable by your own resource
+ * (`existing*`), with grants derived from the declaration of what tierq's code calls.
+ */
+import { Duration, RemovalPolicy, Stack, ValidationError, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -20,53 +21,13 @@ import {
 } from '../../shared/declaration.js';
 import { accessPolicyStatements, grantAccess } from './access.js';
 import { alarmTopicKey } from './alarm-key.js';
+import { createTaskQueueAlarms } from './task-queue-alarms.js';
 import { TaskQueueDashboard } from './task-queue-dashboard.js';
+import type { TaskQueueProps } from './task-queue-props.js';
 import { TierqFunction } from './tierq-function.js';
-import { DEFAULT_TIERS, pascalCase, type ResolvedTier, resolveTiers, type TierConfig } from './tiers.js';
+import { DEFAULT_TIERS, pascalCase, type ResolvedTier, resolveTiers } from './tiers.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-/** The consumer bundled when no `consumerEntry` is given: tierq's example tasks. */
-export const DEFAULT_CONSUMER_ENTRY = path.join(here, '..', '..', 'functions', 'consumer.ts');
-
-/** Props for {@link TaskQueue}. Every field has a production-sane default. */
-export interface TaskQueueProps {
-  /** Priority tiers, highest first. Default: critical/high/normal/low with weights 8/4/2/1. */
-  readonly tiers?: readonly TierConfig[];
-  /** Concurrent consumer invocations split across tiers by weight (each tier gets >= 2). Default 20. */
-  readonly consumerConcurrency?: number;
-  /** Receives before SQS moves a message to the DLQ. Default 10 (tasks dead-letter themselves sooner). */
-  readonly maxReceiveCount?: number;
-  /** Handler module bundled as the consumer; it registers your tasks. Default: the example tasks. */
-  readonly consumerEntry?: string;
-  /** Consumer function timeout. The tier visibility timeout is 6x this plus the batching window. Default 30 s. */
-  readonly consumerTimeout?: Duration;
-  /** Consumer memory in MB. Default 512. */
-  readonly consumerMemorySize?: number;
-  /** Consumer runtime. Default Node.js 22. */
-  readonly consumerRuntime?: lambda.Runtime;
-  /** Extra environment for the consumer (e.g. your own settings). */
-  readonly consumerEnvironment?: Record<string, string>;
-  /**
-   * `MaximumMessageSize` of the tier queues in bytes (1,024–1,048,576). Producers and the
-   * consumer's re-sends follow it. Default 1 MiB, SQS's largest; the DLQ always takes 1 MiB.
-   */
-  readonly maxMessageSize?: number;
-  /** How long tier queues keep unconsumed messages. Default 4 days. */
-  readonly queueRetention?: Duration;
-  /** DLQ alarm fires at this many visible messages. Default 1: any dead letter. */
-  readonly dlqAlarmThreshold?: number;
-  /** Consumer Errors alarm threshold per 5 minutes (whole-batch failures: crashes, timeouts). Default 1. */
-  readonly consumerErrorsAlarmThreshold?: number;
-  /** Subscribe this address to the alarm topic. */
-  readonly alarmEmail?: string;
-  /** Removal policy for queues, table and log group. Default DESTROY (use RETAIN in production). */
-  readonly removalPolicy?: RemovalPolicy;
-  /** Consumer log retention. Default one month. */
-  readonly logRetention?: logs.RetentionDays;
-  /** Protect the table from deletion. Default false. */
-  readonly tableDeletionProtection?: boolean;
-}
+export type { ConsumerFunctionProps, TaskQueueProps } from './task-queue-props.js';
 
 /**
  * A priority task queue on SQS, Lambda and DynamoDB: one queue per tier sharing a dead-letter
@@ -83,11 +44,11 @@ export interface TaskQueueProps {
 export class TaskQueue extends Construct {
   readonly tiers: readonly ResolvedTier[];
   /** Tier queues by tier name. */
-  readonly queues: Readonly<Record<string, sqs.Queue>>;
-  readonly deadLetterQueue: sqs.Queue;
-  readonly table: dynamodb.Table;
+  readonly queues: Readonly<Record<string, sqs.IQueue>>;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly table: dynamodb.ITable;
   readonly consumer: TierqFunction;
-  readonly alarmTopic: sns.Topic;
+  readonly alarmTopic: sns.ITopic;
   readonly alarms: readonly cloudwatch.Alarm[];
   /** A managed policy producers can attach: enqueue to every tier plus their dedup keys. */
   readonly producerPolicy: iam.ManagedPolicy;
@@ -96,14 +57,19 @@ export class TaskQueue extends Construct {
   readonly maxReceiveCount: number;
   /** The tier queues' `MaximumMessageSize` in bytes. */
   readonly maxMessageSize: number;
+  /** CloudWatch namespace of the consumer's task metrics. */
+  readonly metricsNamespace: string;
 
-  constructor(scope: Construct, id: string, props: TaskQueueProps = {}) {
+  constructor(scope: Construct, id: string, props: TaskQueueProps) {
     super(scope, id);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    if (typeof props?.consumerEntry !== 'string' || props.consumerEntry === '') {
+      this.invalid('consumerEntry', 'is required: the handler module that registers your tasks');
+    }
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const consumerTimeout = props.consumerTimeout ?? Duration.seconds(30);
     this.maxReceiveCount = props.maxReceiveCount ?? 10;
     if (!Number.isInteger(this.maxReceiveCount) || this.maxReceiveCount < 1 || this.maxReceiveCount > 1000) {
-      throw new Error(`TaskQueue: maxReceiveCount must be an integer 1–1000, got ${this.maxReceiveCount}`);
+      this.invalid('maxReceiveCount', `must be an integer 1–1000, got ${this.maxReceiveCount}`);
     }
     this.maxMessageSize = props.maxMessageSize ?? SQS_MAX_MESSAGE_BYTES;
     if (
@@ -111,61 +77,62 @@ export class TaskQueue extends Construct {
       this.maxMessageSize < 1_024 ||
       this.maxMessageSize > SQS_MAX_MESSAGE_BYTES
     ) {
-      throw new Error(
-        `TaskQueue: maxMessageSize must be an integer 1024–${SQS_MAX_MESSAGE_BYTES}, got ${this.maxMessageSize}`,
+      this.invalid(
+        'maxMessageSize',
+        `must be an integer 1024–${SQS_MAX_MESSAGE_BYTES}, got ${this.maxMessageSize}`,
       );
     }
-    this.tiers = resolveTiers(props.tiers ?? DEFAULT_TIERS, props.consumerConcurrency ?? 20);
+    this.metricsNamespace =
+      props.metricsNamespace ?? `tierq/${this.node.path}`.replace(/[^A-Za-z0-9._/#:-]/g, '-');
+    if (this.metricsNamespace.length > 255 || this.metricsNamespace.startsWith('AWS/')) {
+      this.invalid(
+        'metricsNamespace',
+        `must be at most 255 characters and not start with AWS/, got "${this.metricsNamespace}"`,
+      );
+    }
+    try {
+      this.tiers = resolveTiers(props.tiers ?? DEFAULT_TIERS, props.consumerConcurrency ?? 20);
+    } catch (error) {
+      throw validationError(this, 'TaskQueueTiers', (error as Error).message);
+    }
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      // A dead letter is its task's body plus tierq's reason attributes: always take SQS's largest.
-      maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
-      removalPolicy,
-    });
-
-    const queues: Record<string, sqs.Queue> = {};
-    for (const tier of this.tiers) {
-      queues[tier.name] = new sqs.Queue(this, `${pascalCase(tier.name)}Queue`, {
+    this.deadLetterQueue =
+      props.existingDeadLetterQueue ??
+      new sqs.Queue(this, 'DeadLetterQueue', {
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        retentionPeriod: props.queueRetention ?? Duration.days(4),
-        maxMessageSizeBytes: this.maxMessageSize,
-        // AWS: at least 6x the function timeout when batching, plus the batching window.
-        visibilityTimeout: Duration.seconds(
-          6 * consumerTimeout.toSeconds() + (tier.maxBatchingWindow?.toSeconds() ?? 0),
-        ),
-        deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.maxReceiveCount },
+        retentionPeriod: Duration.days(14),
+        // A dead letter is its task's body plus tierq's reason attributes: always take SQS's largest.
+        maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
         removalPolicy,
       });
-    }
-    this.queues = queues;
-
-    this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: TableSchema.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TableSchema.sortKey, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: TableSchema.ttlAttribute,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      deletionProtection: props.tableDeletionProtection ?? false,
-      removalPolicy,
-    });
+    this.queues = this.tierQueues(props, consumerTimeout, removalPolicy);
+    this.table = props.existingTable ?? this.createTable(props, removalPolicy);
 
     this.consumer = this.createConsumer(props, consumerTimeout, removalPolicy);
     grantAccess(this.consumer, 'consumer', this.accessResources());
 
-    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
-      displayName: 'tierq alarms',
-      enforceSSL: true,
-      masterKey: alarmTopicKey(this, removalPolicy),
-    });
+    this.alarmTopic =
+      props.existingAlarmTopic ??
+      new sns.Topic(this, 'AlarmTopic', {
+        displayName: 'tierq alarms',
+        enforceSSL: true,
+        masterKey: props.alarmTopicKey ?? alarmTopicKey(this, removalPolicy),
+      });
     if (props.alarmEmail) {
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
-    this.alarms = this.createAlarms(props);
+    this.alarms = createTaskQueueAlarms(this, {
+      tiers: this.tiers,
+      queue: (tier) => this.queue(tier),
+      deadLetterQueue: this.deadLetterQueue,
+      consumer: this.consumer,
+      topic: this.alarmTopic,
+      ...(props.dlqAlarmThreshold === undefined ? {} : { dlqAlarmThreshold: props.dlqAlarmThreshold }),
+      ...(props.consumerErrorsAlarmThreshold === undefined
+        ? {}
+        : { consumerErrorsAlarmThreshold: props.consumerErrorsAlarmThreshold }),
+    });
 
     this.producerPolicy = new iam.ManagedPolicy(this, 'ProducerPolicy', {
       description: 'Enqueue tierq tasks to any tier and claim deduplication keys',
@@ -196,9 +163,9 @@ export class TaskQueue extends Construct {
    * @example
    * const critical = queue.queue('critical');
    */
-  queue(tier: string): sqs.Queue {
+  queue(tier: string): sqs.IQueue {
     const queue = this.queues[tier];
-    if (!queue) throw new Error(`TaskQueue: no tier named "${tier}"`);
+    if (!queue) throw validationError(this, 'TaskQueueUnknownTier', `TaskQueue has no tier named "${tier}"`);
     return queue;
   }
 
@@ -214,6 +181,17 @@ export class TaskQueue extends Construct {
   }
 
   /**
+   * Lets `grantee` consume as tierq's consumer does: poll and settle the tiers, re-send and
+   * dead-letter, read and write task state and rate-limit buckets. For a second consumer of yours.
+   *
+   * @example
+   * queue.grantConsume(otherWorker);
+   */
+  grantConsume(grantee: iam.IGrantable): iam.Grant {
+    return grantAccess(grantee, 'consumer', this.accessResources());
+  }
+
+  /**
    * Lets `grantee` operate the queue as the `tierq` CLI does: queue depths and activity, task
    * lookup, dead-letter peek/replay/purge, and enqueue.
    *
@@ -222,6 +200,48 @@ export class TaskQueue extends Construct {
    */
   grantOperate(grantee: iam.IGrantable): iam.Grant {
     return grantAccess(grantee, 'operator', this.accessResources());
+  }
+
+  /**
+   * Messages waiting in one tier (`ApproximateNumberOfMessagesVisible`, maximum per minute).
+   *
+   * @example
+   * new cloudwatch.Alarm(this, 'Backlog', { metric: queue.metricDepth('low'), threshold: 10_000, evaluationPeriods: 5 });
+   */
+  metricDepth(tier: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue(tier).metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+      ...props,
+    });
+  }
+
+  /**
+   * Age in seconds of one tier's oldest message (`ApproximateAgeOfOldestMessage`, maximum per minute).
+   *
+   * @example
+   * const age = queue.metricAgeOfOldest('critical');
+   */
+  metricAgeOfOldest(tier: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue(tier).metricApproximateAgeOfOldestMessage({
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+      ...props,
+    });
+  }
+
+  /**
+   * Dead letters waiting in the DLQ (maximum per minute).
+   *
+   * @example
+   * const dead = queue.metricDlqDepth();
+   */
+  metricDlqDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+      ...props,
+    });
   }
 
   /** The ARNs the declaration's resources stand for in this deployment. */
@@ -235,19 +255,79 @@ export class TaskQueue extends Construct {
     };
   }
 
+  private invalid(prop: string, problem: string): never {
+    throw validationError(this, 'TaskQueueInvalidProp', `TaskQueue: ${prop} ${problem}`);
+  }
+
+  private tierQueues(
+    props: TaskQueueProps,
+    consumerTimeout: Duration,
+    removalPolicy: RemovalPolicy,
+  ): Record<string, sqs.IQueue> {
+    if (props.existingTierQueues !== undefined) {
+      if (props.existingDeadLetterQueue === undefined) {
+        this.invalid(
+          'existingTierQueues',
+          'needs existingDeadLetterQueue: the consumer sends dead letters to it',
+        );
+      }
+      const missing = this.tiers.filter((t) => props.existingTierQueues?.[t.name] === undefined);
+      if (missing.length > 0) {
+        this.invalid(
+          'existingTierQueues',
+          `has no queue for tier(s) ${missing.map((t) => t.name).join(', ')}`,
+        );
+      }
+      return Object.fromEntries(
+        this.tiers.map((t) => [t.name, props.existingTierQueues?.[t.name] as sqs.IQueue]),
+      );
+    }
+    const queues: Record<string, sqs.IQueue> = {};
+    for (const tier of this.tiers) {
+      queues[tier.name] = new sqs.Queue(this, `${pascalCase(tier.name)}Queue`, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: props.queueRetention ?? Duration.days(4),
+        maxMessageSizeBytes: this.maxMessageSize,
+        // AWS: at least 6x the function timeout when batching, plus the batching window.
+        visibilityTimeout: Duration.seconds(
+          6 * consumerTimeout.toSeconds() + (tier.maxBatchingWindow?.toSeconds() ?? 0),
+        ),
+        deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.maxReceiveCount },
+        removalPolicy,
+      });
+    }
+    return queues;
+  }
+
+  private createTable(props: TaskQueueProps, removalPolicy: RemovalPolicy): dynamodb.Table {
+    return new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: TableSchema.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TableSchema.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: TableSchema.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: props.tableDeletionProtection ?? false,
+      removalPolicy,
+    });
+  }
+
   private createConsumer(
     props: TaskQueueProps,
     timeout: Duration,
     removalPolicy: RemovalPolicy,
   ): TierqFunction {
     const consumer = new TierqFunction(this, 'Consumer', {
-      entry: props.consumerEntry ?? DEFAULT_CONSUMER_ENTRY,
+      entry: props.consumerEntry,
       timeout,
       memorySize: props.consumerMemorySize ?? 512,
       ...(props.consumerRuntime ? { runtime: props.consumerRuntime } : {}),
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy,
+      ...(props.consumerFunctionProps ? { functionProps: props.consumerFunctionProps } : {}),
       environment: {
+        POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
         [EnvVar.tiers]: this.tiers.map((t) => t.name).join(','),
         [EnvVar.maxReceiveCount]: String(this.maxReceiveCount),
         [EnvVar.maxMessageBytes]: String(this.maxMessageSize),
@@ -269,50 +349,12 @@ export class TaskQueue extends Construct {
     }
     return consumer;
   }
+}
 
-  private createAlarms(props: TaskQueueProps): cloudwatch.Alarm[] {
-    const action = new cwActions.SnsAction(this.alarmTopic);
-    const alarms: cloudwatch.Alarm[] = [
-      new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-        alarmDescription: 'Tasks reached the tierq dead-letter queue: inspect with `tierq dlq peek`',
-        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: cloudwatch.Stats.MAXIMUM,
-        }),
-        threshold: props.dlqAlarmThreshold ?? 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'ConsumerErrorsAlarm', {
-        alarmDescription: 'The tierq consumer failed whole batches (crash or timeout)',
-        metric: this.consumer.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-        threshold: props.consumerErrorsAlarmThreshold ?? 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    ];
-    for (const tier of this.tiers) {
-      const queue = this.queue(tier.name);
-      alarms.push(
-        new cloudwatch.Alarm(this, `${pascalCase(tier.name)}AgeAlarm`, {
-          alarmDescription: `Oldest ${tier.name} task waited longer than ${tier.maxMessageAge.toHumanString()}`,
-          metric: queue.metricApproximateAgeOfOldestMessage({
-            period: Duration.minutes(1),
-            statistic: cloudwatch.Stats.MAXIMUM,
-          }),
-          threshold: tier.maxMessageAge.toSeconds(),
-          evaluationPeriods: 3,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
-    }
-    for (const alarm of alarms) {
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-    }
-    return alarms;
-  }
+/**
+ * CDK's own error for bad construct input (`Errors.isValidationError` is true; the CLI shows the
+ * construct path). Its `name` is typed as a literal-only brand, which a variable cannot carry.
+ */
+function validationError(scope: Construct, code: string, message: string): ValidationError {
+  return new ValidationError(code as ConstructorParameters<typeof ValidationError>[0], message, scope);
 }

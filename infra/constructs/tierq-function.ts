@@ -16,6 +16,11 @@ export interface TierqFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   readonly removalPolicy?: RemovalPolicy;
   readonly environment?: Record<string, string>;
+  /** Passed through to `NodejsFunction` (VPC, layers, tracing, …); `bundling` is merged over the defaults. */
+  readonly functionProps?: Omit<
+    nodejs.NodejsFunctionProps,
+    'entry' | 'runtime' | 'timeout' | 'memorySize' | 'role' | 'logGroup' | 'environment'
+  >;
 }
 
 /**
@@ -46,16 +51,18 @@ export class TierqFunction extends nodejs.NodejsFunction {
         resources: [logGroup.logGroupArn],
       }),
     );
+    const { bundling, ...passthrough } = props.functionProps ?? {};
     super(scope, id, {
+      ...passthrough,
       entry: props.entry,
-      handler: props.handler ?? 'handler',
+      handler: props.handler ?? passthrough.handler ?? 'handler',
       runtime,
-      architecture: lambda.Architecture.ARM_64,
+      architecture: passthrough.architecture ?? lambda.Architecture.ARM_64,
       timeout: props.timeout ?? Duration.seconds(30),
       memorySize: props.memorySize ?? 512,
       role,
       logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
+      loggingFormat: passthrough.loggingFormat ?? lambda.LoggingFormat.JSON,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'tierq',
@@ -71,6 +78,7 @@ export class TierqFunction extends nodejs.NodejsFunction {
         forceDockerBundling: false,
         // The Lambda runtime ships AWS SDK v3; bundling it only grows the cold start.
         bundleAwsSDK: false,
+        ...bundling,
       },
     });
     if (runtime === lambda.Runtime.NODEJS_22_X) {

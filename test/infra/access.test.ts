@@ -9,6 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { TaskQueue } from '../../infra/constructs/task-queue.js';
+import { EXAMPLE_CONSUMER_ENTRY } from '../../infra/tierq-stack.js';
 import { iamActionOf, operationOfCommand, serviceOfPackage } from '../../local/iam/actions.js';
 import {
   Access,
@@ -153,19 +154,24 @@ describe('TaskQueue grants', () => {
     expect(triples(policyOf('OperatorPolicy'))).toEqual(expectedTriples('operator', queue));
   });
 
-  it('grantEnqueue and grantOperate give a role the producer and operator statements', () => {
+  it('grantEnqueue, grantOperate and grantConsume give a role the declared statements', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const own = new Stack(app, 'Grants');
-    const tq = new TaskQueue(own, 'Q');
+    const tq = new TaskQueue(own, 'Q', { consumerEntry: EXAMPLE_CONSUMER_ENTRY });
     const producer = new iam.Role(own, 'Producer', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
     });
     const operator = new iam.Role(own, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+    const consumer = new iam.Role(own, 'Worker', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
     tq.grantEnqueue(producer);
     tq.grantOperate(operator);
+    tq.grantConsume(consumer);
     const synthesized = Template.fromStack(own).toJSON().Resources as Resources;
     const roleId = (role: iam.Role) => own.resolve((role.node.defaultChild as iam.CfnRole).logicalId);
     expect(triples(roleStatements(synthesized, roleId(producer)))).toEqual(expectedTriples('producer', tq));
     expect(triples(roleStatements(synthesized, roleId(operator)))).toEqual(expectedTriples('operator', tq));
+    expect(triples(roleStatements(synthesized, roleId(consumer)))).toEqual(expectedTriples('consumer', tq));
   });
 });

@@ -14,7 +14,7 @@ describe('TierqStack outputs', () => {
     expect(keys).toEqual([...tiers, ...fixed].sort());
   });
 
-  it('give connectionFromOutputs every tier, in priority order, with the DLQ and table', () => {
+  it('give connectionFromOutputs every tier, in priority order, with the DLQ, table and metrics namespace', () => {
     const tiers = [
       { name: 'urgent', weight: 3 },
       { name: 'bulk-email', weight: 1 },
@@ -31,6 +31,7 @@ describe('TierqStack outputs', () => {
       queues: { urgent: 'value-of-QueueUrlUrgent', 'bulk-email': 'value-of-QueueUrlBulkEmail' },
       dlq: 'value-of-DeadLetterQueueUrl',
       table: 'value-of-TableName',
+      metricsNamespace: 'tierq/tierq-dev/TaskQueue',
     });
   });
 

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseAppConfig } from '../../infra/config.js';
 import { TaskQueue } from '../../infra/constructs/task-queue.js';
+import { EXAMPLE_CONSUMER_ENTRY } from '../../infra/tierq-stack.js';
 import { synthStack } from '../helpers/stack.js';
 
 const noBundling = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -65,6 +66,7 @@ describe('TaskQueue props', () => {
   it('takes custom tiers with their own weights, batch sizes and windows', () => {
     const stack = new Stack(noBundling(), 'Custom');
     new TaskQueue(stack, 'Q', {
+      consumerEntry: EXAMPLE_CONSUMER_ENTRY,
       tiers: [
         { name: 'urgent', weight: 3, batchSize: 1 },
         { name: 'bulk-email', weight: 1, batchSize: 100, maxBatchingWindow: Duration.seconds(20) },
@@ -90,7 +92,7 @@ describe('TaskQueue props', () => {
 
   it('rejects a duplicate tier, a bad name and an impossible batch size', () => {
     const make = (tiers: { name: string; weight: number; batchSize?: number }[]) => () =>
-      new TaskQueue(new Stack(noBundling(), 'S'), 'Q', { tiers });
+      new TaskQueue(new Stack(noBundling(), 'S'), 'Q', { consumerEntry: EXAMPLE_CONSUMER_ENTRY, tiers });
     expect(
       make([
         { name: 'a', weight: 1 },

@@ -196,6 +196,7 @@ describe('TaskQueue in the tierq stack', () => {
       [
         'AlarmTopicArn',
         'DeadLetterQueueUrl',
+        'MetricsNamespace',
         'OperatorPolicyArn',
         'ProducerPolicyArn',
         'QueueUrlCritical',

@@ -63,6 +63,7 @@ describe('loadStackConfig', () => {
       DeadLetterQueueUrl: dlq?.url as string,
       TableName: table,
       AlarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:alarms',
+      MetricsNamespace: 'tierq/tierq-test/TaskQueue',
     };
     const connection = await loadStackConfig({
       stackName: 'tierq-test',
@@ -75,6 +76,7 @@ describe('loadStackConfig', () => {
       queues: { high: high?.url, low: low?.url },
       dlq: dlq?.url,
       table,
+      metricsNamespace: 'tierq/tierq-test/TaskQueue',
     });
     const producer = createProducer({ ...connection, sqs: sqsClient(), dynamodb: dynamoClient() });
     const { id } = await producer.enqueue('echo', { n: 1 }, { priority: 'low' });

@@ -93,21 +93,15 @@ export async function startAwsGateway(options: AwsGatewayOptions): Promise<AwsGa
       const principal = byKey.get(accessKeyOf(req) ?? '');
       // A key the template does not name is the account's administrator, as deploy credentials are.
       if (principal !== undefined) {
-        for (const ask of authorizationRequests(request, rules.arns)) {
-          const decision = await rules.evaluator.authorize(principal, ask);
-          if (decision.allowed) continue;
-          stats.denied += 1;
-          const why =
-            decision.result === 'ExplicitlyDenied' ? 'with an explicit deny' : 'because no policy allows';
-          const message =
-            `User: ${principal.arn} is not authorized to perform: ${ask.action} on resource: ${ask.resource} ` +
-            `${why} the ${ask.action} action`;
-          const once = `${principal.logicalId} ${ask.action} ${ask.resource}`;
-          if (!reported.has(once)) {
-            reported.add(once);
-            log(`IAM denied ${principal.logicalId}: ${ask.action} on ${ask.resource} (${decision.result})`);
+        const denied = await firstDenial(principal, request, rules, (line) => {
+          if (!reported.has(line)) {
+            reported.add(line);
+            log(line);
           }
-          return send(res, awsErrorAnswer(service, protocol, accessDenied(service, message)));
+        });
+        if (denied !== undefined) {
+          stats.denied += 1;
+          return send(res, awsErrorAnswer(service, protocol, denied));
         }
       }
     }
@@ -134,12 +128,8 @@ export async function startAwsGateway(options: AwsGatewayOptions): Promise<AwsGa
     if (service === 'sqs' && request.operation === 'ReceiveMessage' && upstream.status === 200) {
       rememberReceipts(upstream.body, receivedAt, now());
     }
-    if (
-      service === 'sqs' &&
-      (request.operation === 'DeleteMessage' || request.operation === 'DeleteMessageBatch')
-    ) {
-      forgetReceipts(request, receivedAt);
-    }
+    const deleted = request.operation === 'DeleteMessage' || request.operation === 'DeleteMessageBatch';
+    if (service === 'sqs' && deleted && upstream.status === 200) forgetReceipts(request, receivedAt);
     res.writeHead(upstream.status, upstream.headers);
     res.end(upstream.body);
   };
@@ -169,10 +159,17 @@ export async function startAwsGateway(options: AwsGatewayOptions): Promise<AwsGa
     const { port } = server.address() as AddressInfo;
     return `http://${host}:${port}`;
   };
-  const endpoints = {
-    sqs: await listen('sqs', options.targets.sqs),
-    dynamodb: await listen('dynamodb', options.targets.dynamodb),
-  };
+  let endpoints: { sqs: string; dynamodb: string };
+  try {
+    endpoints = {
+      sqs: await listen('sqs', options.targets.sqs),
+      dynamodb: await listen('dynamodb', options.targets.dynamodb),
+    };
+  } catch (error) {
+    for (const server of servers) server.close();
+    for (const agent of agents) agent.destroy();
+    throw error;
+  }
 
   const sweep = setInterval(() => {
     const oldest = now() - MAX_VISIBILITY_SECONDS * 1000;
@@ -225,32 +222,91 @@ function parseInput(protocol: 'json' | 'query', text: string): Record<string, un
   }
 }
 
-function accessDenied(service: 'sqs' | 'dynamodb', message: string): AwsError {
+/**
+ * The first of a request's authorization questions IAM denies, as the error AWS answers with;
+ * undefined when all are allowed. A request whose questions cannot be read or evaluated is
+ * denied too (failing closed), with the reason logged.
+ */
+async function firstDenial(
+  principal: LocalPrincipal,
+  request: ParsedRequest,
+  rules: GatewayRules,
+  logOnce: (line: string) => void,
+): Promise<AwsError | undefined> {
+  const { service } = request;
+  let asks: ReturnType<typeof authorizationRequests>;
+  try {
+    asks = authorizationRequests(request, rules.arns);
+  } catch (error) {
+    logOnce(
+      `IAM could not read ${service} ${request.operation} from ${principal.logicalId}: ${String(error)}`,
+    );
+    return validation(
+      service,
+      `tierq local could not read the ${request.operation} request for IAM: ${String(error)}`,
+    );
+  }
+  for (const ask of asks) {
+    let decision: Awaited<ReturnType<GatewayRules['evaluator']['authorize']>>;
+    try {
+      decision = await rules.evaluator.authorize(principal, ask);
+    } catch (error) {
+      logOnce(`IAM could not evaluate ${ask.action} on ${ask.resource}: ${String(error)}; denied`);
+      decision = { allowed: false, result: 'ImplicitlyDenied' };
+    }
+    if (decision.allowed) continue;
+    logOnce(`IAM denied ${principal.logicalId}: ${ask.action} on ${ask.resource} (${decision.result})`);
+    return accessDenied(service, principal.arn, ask.action, ask.resource, decision.deniedBy);
+  }
+  return undefined;
+}
+
+/** AWS's AccessDenied: SQS answers 403 and names the action in lower case; DynamoDB answers 400. */
+function accessDenied(
+  service: 'sqs' | 'dynamodb',
+  principalArn: string,
+  action: string,
+  resource: string,
+  deniedBy: 'identity' | 'resource' | undefined,
+): AwsError {
+  const named = service === 'sqs' ? action.toLowerCase() : action;
+  const why =
+    deniedBy === undefined
+      ? `because no identity-based policy allows the ${named} action`
+      : `with an explicit deny in ${deniedBy === 'identity' ? 'an identity-based' : 'a resource-based'} policy`;
+  const message = `User: ${principalArn} is not authorized to perform: ${named} on resource: ${resource} ${why}`;
+  const type = 'com.amazon.coral.service#AccessDeniedException';
+  return service === 'sqs'
+    ? { status: 403, type, code: 'AccessDenied', message, side: 'Sender' }
+    : { status: 400, type, code: 'AccessDeniedException', message, side: 'Sender' };
+}
+
+function validation(service: 'sqs' | 'dynamodb', message: string): AwsError {
   return service === 'sqs'
     ? {
         status: 400,
-        type: 'com.amazon.coral.service#AccessDeniedException',
-        code: 'AccessDenied',
+        type: 'com.amazonaws.sqs#InvalidParameterValue',
+        code: 'InvalidParameterValue',
         message,
         side: 'Sender',
       }
     : {
         status: 400,
-        type: 'com.amazon.coral.service#AccessDeniedException',
-        code: 'AccessDeniedException',
+        type: 'com.amazon.coral.validate#ValidationException',
+        code: 'ValidationException',
         message,
         side: 'Sender',
       };
 }
 
-function invalidVisibility(requested: number, heldSeconds: number): AwsError {
+function invalidVisibility(requested: number): AwsError {
   return {
     status: 400,
     type: 'com.amazonaws.sqs#InvalidParameterValue',
     code: 'InvalidParameterValue',
     message:
       `Value ${requested} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the ` +
-      `message is beyond the limit [${MAX_VISIBILITY_SECONDS} seconds] (received ${heldSeconds} s ago).`,
+      `message is beyond the limit [${MAX_VISIBILITY_SECONDS} seconds].`,
     side: 'Sender',
   };
 }
@@ -269,7 +325,7 @@ function visibilityBeyondLimit(
     const seconds = Number(timeout);
     if (at === undefined || !Number.isFinite(seconds)) return undefined;
     const held = Math.floor((now - at) / 1000);
-    return held + seconds > MAX_VISIBILITY_SECONDS ? invalidVisibility(seconds, held) : undefined;
+    return held + seconds > MAX_VISIBILITY_SECONDS ? invalidVisibility(seconds) : undefined;
   };
   const { operation, input } = request;
   if (operation === 'ChangeMessageVisibility') {
@@ -336,14 +392,14 @@ async function forwardBatchWithFailures(
   res.end(out);
 }
 
+/**
+ * Notes when each receipt handle of a ReceiveMessage answer was received. Read off the text, not
+ * parsed: the answer can hold 10 MiB of bodies. Receipt handles are base64-like, with no quotes.
+ * A query-protocol (XML) answer has no `"ReceiptHandle"` and is not tracked.
+ */
 function rememberReceipts(body: Buffer, receivedAt: Map<string, number>, now: number): void {
-  try {
-    const { Messages = [] } = JSON.parse(body.toString('utf8')) as {
-      Messages?: { ReceiptHandle?: string }[];
-    };
-    for (const m of Messages) if (m.ReceiptHandle !== undefined) receivedAt.set(m.ReceiptHandle, now);
-  } catch {
-    // A query-protocol (XML) answer: its receipts are not tracked, and the limit is not enforced for them.
+  for (const [, handle] of body.toString('utf8').matchAll(/"ReceiptHandle"\s*:\s*"([^"\\]+)"/g)) {
+    if (handle !== undefined) receivedAt.set(handle, now);
   }
 }
 

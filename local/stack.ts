@@ -162,6 +162,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         environment: { ...template.environment, ...options.functionEnvironment },
       };
       const role = functionPrincipal(stack, id, iam);
+      if (role === undefined && options.iam !== false) {
+        // Run with the placeholder keys it would act as the administrator: refuse instead.
+        throw new Error(
+          `${id}: its execution role (${JSON.stringify(stack.template.Resources[id]?.Properties?.Role)}) is not a ` +
+            'role of this template, so IAM cannot be enforced for it; run with --no-iam',
+        );
+      }
       const fn = await loadFunction(definition, {
         region,
         endpoints,

@@ -55,6 +55,7 @@ const localFile = z.object({
   dlq: nonEmpty,
   table: nonEmpty,
   principals: z.object({ producer: keys.optional(), operator: keys.optional() }).optional(),
+  metricsNamespace: nonEmpty.optional(),
 });
 
 /**

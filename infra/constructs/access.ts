@@ -40,5 +40,7 @@ export function grantAccess(
         : { conditions: s.Condition as Record<string, Record<string, unknown>> }),
     }),
   );
+  // An imported, immutable role takes no statements: say so instead of deploying without them.
+  for (const grant of grants) grant.assertSuccess();
   return grants.reduce((all, grant) => all.combine(grant));
 }

@@ -52,6 +52,9 @@ export const MAX_ESM_CONCURRENCY = 1000;
 
 const TIER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
+/** Most tiers a queue may have (the managed policies name every tier queue). */
+export const MAX_TIERS = 10;
+
 /**
  * Splits `total` concurrent invocations across tiers in proportion to their weights
  * (largest-remainder rounding), then raises any share below the AWS minimum of 2.
@@ -85,6 +88,9 @@ export function allocateConcurrency(total: number, weights: readonly number[]): 
  */
 export function resolveTiers(tiers: readonly TierConfig[], totalConcurrency: number): ResolvedTier[] {
   if (tiers.length === 0) throw new Error('TaskQueue: at least one tier is required');
+  // Each tier adds its queue's ARN to several statements of the operator's managed policy, which
+  // IAM caps at 6,144 characters.
+  if (tiers.length > MAX_TIERS) throw new Error(`TaskQueue: at most ${MAX_TIERS} tiers, got ${tiers.length}`);
   if (!Number.isInteger(totalConcurrency) || totalConcurrency < MIN_ESM_CONCURRENCY) {
     throw new Error(
       `TaskQueue: consumerConcurrency must be an integer >= ${MIN_ESM_CONCURRENCY}, got ${totalConcurrency}`,

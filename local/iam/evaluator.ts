@@ -22,6 +22,8 @@ export interface Decision {
   readonly allowed: boolean;
   /** `Allowed`, `ImplicitlyDenied` or `ExplicitlyDenied`. */
   readonly result: string;
+  /** For an explicit deny: whether an identity or a resource policy denied. */
+  readonly deniedBy?: 'identity' | 'resource';
 }
 
 /** Evaluates requests of the template's principals. */
@@ -34,7 +36,7 @@ export interface IamEvaluator {
 /** The package and the command that installs it, for the error when it is missing. */
 export const IAM_EVALUATOR_PACKAGE = '@cloud-copilot/iam-simulate';
 
-type RunSimulation = typeof import('@cloud-copilot/iam-simulate').runSimulation;
+type Simulator = typeof import('@cloud-copilot/iam-simulate');
 
 /**
  * Loads the evaluator for `iam`; throws an error naming the package, its license and how to
@@ -44,9 +46,9 @@ type RunSimulation = typeof import('@cloud-copilot/iam-simulate').runSimulation;
  * const evaluator = await loadIamEvaluator(readLocalIam(template, resolve, names));
  */
 export async function loadIamEvaluator(iam: LocalIam): Promise<IamEvaluator> {
-  let runSimulation: RunSimulation;
+  let simulator: Simulator;
   try {
-    ({ runSimulation } = await import('@cloud-copilot/iam-simulate'));
+    simulator = await import('@cloud-copilot/iam-simulate');
   } catch (cause) {
     throw new Error(
       `IAM enforcement needs ${IAM_EVALUATOR_PACKAGE} (AGPL-3.0, not a dependency of tierq): ` +
@@ -70,7 +72,7 @@ export async function loadIamEvaluator(iam: LocalIam): Promise<IamEvaluator> {
       let decision = cache.get(key);
       if (decision === undefined) {
         evaluations += 1;
-        decision = simulate(runSimulation, iam, principal, request);
+        decision = simulate(simulator, iam, principal, request);
         cache.set(key, decision);
         // A failed evaluation is not a decision: ask again next time.
         decision.catch(() => cache.delete(key));
@@ -81,7 +83,7 @@ export async function loadIamEvaluator(iam: LocalIam): Promise<IamEvaluator> {
 }
 
 async function simulate(
-  runSimulation: RunSimulation,
+  { runSimulation, getDenialReasons }: Simulator,
   iam: LocalIam,
   principal: LocalPrincipal,
   request: AuthorizationRequest,
@@ -105,9 +107,19 @@ async function simulate(
     {},
   );
   if (result.resultType === 'error') {
-    throw new Error(`IAM evaluation of ${request.action} failed: ${result.errors.message}`);
+    throw new Error(
+      `IAM evaluation of ${request.action} on ${request.resource} failed: ${result.errors.message}`,
+    );
   }
-  return { allowed: result.overallResult === 'Allowed', result: result.overallResult };
+  if (result.overallResult !== 'ExplicitlyDenied' || result.resultType !== 'single') {
+    return { allowed: result.overallResult === 'Allowed', result: result.overallResult };
+  }
+  const explicit = getDenialReasons(result.result.analysis).find((d) => d.denialType === 'Explicit');
+  return {
+    allowed: false,
+    result: result.overallResult,
+    deniedBy: explicit?.policyType === 'resource' ? 'resource' : 'identity',
+  };
 }
 
 /** Turns a request context into a cache key that is equal exactly when every policy decides alike. */

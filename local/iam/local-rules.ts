@@ -63,16 +63,29 @@ export function localResourceArns(
   where: { readonly region: string; readonly accountId: string },
 ): ResourceArns {
   const queues = new Map<string, string>();
-  const tables = new Map<string, { arn: string; partitionKey: string | undefined }>();
+  type KeySchema = { AttributeName: string; KeyType: string }[] | undefined;
+  const hashKey = (schema: KeySchema) => schema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
+  const tables = new Map<
+    string,
+    { arn: string; partitionKey: string | undefined; indexes: Map<string, string> }
+  >();
   for (const r of resources.values()) {
     if (r.type === 'AWS::SQS::Queue') queues.set(String(r.attributes.QueueName), String(r.attributes.Arn));
     if (r.type === 'AWS::DynamoDB::Table') {
-      const schema = stack.template.Resources[r.logicalId]?.Properties?.KeySchema as
-        | { AttributeName: string; KeyType: string }[]
-        | undefined;
+      const props = stack.template.Resources[r.logicalId]?.Properties ?? {};
+      const indexes = new Map<string, string>();
+      // A query on an index names the index's own partition key (a local index shares the table's).
+      for (const index of [
+        ...((props.GlobalSecondaryIndexes ?? []) as { IndexName: string; KeySchema: KeySchema }[]),
+        ...((props.LocalSecondaryIndexes ?? []) as { IndexName: string; KeySchema: KeySchema }[]),
+      ]) {
+        const key = hashKey(index.KeySchema);
+        if (key !== undefined) indexes.set(index.IndexName, key);
+      }
       tables.set(r.ref, {
         arn: String(r.attributes.Arn),
-        partitionKey: schema?.find((k) => k.KeyType === 'HASH')?.AttributeName,
+        partitionKey: hashKey(props.KeySchema as KeySchema),
+        indexes,
       });
     }
   }
@@ -80,6 +93,7 @@ export function localResourceArns(
     queueArn: (name) => queues.get(name) ?? `arn:aws:sqs:${where.region}:${where.accountId}:${name}`,
     tableArn: (name) =>
       tables.get(name)?.arn ?? `arn:aws:dynamodb:${where.region}:${where.accountId}:table/${name}`,
-    partitionKeyOf: (name) => tables.get(name)?.partitionKey,
+    partitionKeyOf: (name, index) =>
+      index === undefined ? tables.get(name)?.partitionKey : tables.get(name)?.indexes.get(index),
   };
 }

@@ -12,8 +12,8 @@ import type { AuthorizationRequest } from './evaluator.js';
 export interface ResourceArns {
   queueArn(queueName: string): string;
   tableArn(tableName: string): string;
-  /** The table's partition key attribute, when the table is known. */
-  partitionKeyOf(tableName: string): string | undefined;
+  /** The partition key attribute of a table (or of one of its indexes), when it is known. */
+  partitionKeyOf(tableName: string, indexName?: string): string | undefined;
 }
 
 /** A request as the gateway parsed it off the wire. */
@@ -29,6 +29,26 @@ export interface ParsedRequest {
 const GLOBAL_CONTEXT = { 'aws:SecureTransport': 'true' } as const;
 
 /**
+ * The `dynamodb:LeadingKeys` value of a keyed request whose partition key could not be read (an
+ * unknown table or index): it matches no key prefix, so a key-scoped grant denies it rather than
+ * `ForAllValues` over no keys allowing it.
+ */
+export const UNREADABLE_KEY = '(partition key not found in the request)';
+
+/** Operations that name no resource: IAM evaluates them on `*`. */
+const UNSCOPED = new Set([
+  'ListQueues',
+  'ListTables',
+  'DescribeLimits',
+  'DescribeEndpoints',
+  'ListBackups',
+  'ListGlobalTables',
+]);
+
+/** PartiQL statements are authorized as `dynamodb:PartiQL<Verb>` on the table they name. */
+const PARTIQL = /^\s*(SELECT|INSERT|UPDATE|DELETE)\b[\s\S]*?(?:FROM|INTO|UPDATE)\s+"?([A-Za-z0-9_.-]+)"?/i;
+
+/**
  * The authorization requests one API request makes.
  *
  * @example
@@ -36,6 +56,11 @@ const GLOBAL_CONTEXT = { 'aws:SecureTransport': 'true' } as const;
  * // [{ action: 'dynamodb:PutItem', resource: 'arn:…:table/t', context: { 'dynamodb:LeadingKeys': ['task#a'], … } }]
  */
 export function authorizationRequests(request: ParsedRequest, arns: ResourceArns): AuthorizationRequest[] {
+  if (UNSCOPED.has(request.operation)) {
+    return [
+      { action: iamActionOf(request.service, request.operation), resource: '*', context: GLOBAL_CONTEXT },
+    ];
+  }
   return request.service === 'sqs' ? [sqsRequest(request, arns)] : dynamoRequests(request, arns);
 }
 
@@ -56,17 +81,25 @@ function sqsRequest({ operation, input }: ParsedRequest, arns: ResourceArns): Au
 type Item = Record<string, unknown>;
 
 function dynamoRequests({ operation, input }: ParsedRequest, arns: ResourceArns): AuthorizationRequest[] {
-  const keyed = (action: string, table: string, items: readonly (Item | undefined)[], index?: string) => {
-    const pk = arns.partitionKeyOf(table);
-    const leading = pk === undefined ? [] : items.flatMap((item) => partitionValue(item?.[pk]));
+  const keyed = (
+    action: string,
+    tableOrArn: string,
+    items: readonly (Item | undefined)[],
+    index?: string,
+  ) => {
+    const table = tableNameOf(tableOrArn);
+    const pk = arns.partitionKeyOf(table, index);
+    const read = pk === undefined ? [] : items.flatMap((item) => partitionValue(item?.[pk]));
+    const leading = read.length === items.length && read.length > 0 ? read : [UNREADABLE_KEY];
     const base = arns.tableArn(table);
     return {
       action: `dynamodb:${action}`,
       resource: index === undefined ? base : `${base}/index/${index}`,
-      context: { ...GLOBAL_CONTEXT, ...(leading.length > 0 ? { 'dynamodb:LeadingKeys': leading } : {}) },
+      context: { ...GLOBAL_CONTEXT, 'dynamodb:LeadingKeys': leading },
     };
   };
-  const table = String(input.TableName ?? '');
+  const table = tableNameOf(String(input.TableName ?? ''));
+  const index = stringOrUndefined(input.IndexName);
   switch (operation) {
     case 'GetItem':
     case 'DeleteItem':
@@ -75,14 +108,14 @@ function dynamoRequests({ operation, input }: ParsedRequest, arns: ResourceArns)
     case 'PutItem':
       return [keyed(operation, table, [input.Item as Item])];
     case 'Query':
-      return [
-        keyed(
-          operation,
-          table,
-          [queriedKey(input, arns.partitionKeyOf(table))],
-          stringOrUndefined(input.IndexName),
-        ),
-      ];
+      return [keyed(operation, table, [queriedKey(input, arns.partitionKeyOf(table, index))], index)];
+    case 'ExecuteStatement':
+      return [partiql(String(input.Statement ?? ''), arns)];
+    case 'BatchExecuteStatement':
+    case 'ExecuteTransaction':
+      return ((input.Statements ?? input.TransactStatements ?? []) as { Statement?: string }[]).map((s) =>
+        partiql(String(s.Statement ?? ''), arns),
+      );
     case 'BatchGetItem':
       return Object.entries((input.RequestItems ?? {}) as Record<string, { Keys?: Item[] }>).map(([t, r]) =>
         keyed(operation, t, r.Keys ?? []),
@@ -110,16 +143,30 @@ function dynamoRequests({ operation, input }: ParsedRequest, arns: ResourceArns)
       return ((input.TransactItems ?? []) as { Get: Item }[]).map(({ Get }) =>
         keyed('GetItem', String(Get.TableName), [Get.Key as Item]),
       );
-    default:
-      // Scan, DescribeTable, CreateTable, …: the table (or every table) with no key condition.
-      return [
-        {
-          action: iamActionOf('dynamodb', operation),
-          resource: table === '' ? arns.tableArn('*') : arns.tableArn(table),
-          context: GLOBAL_CONTEXT,
-        },
-      ];
+    default: {
+      // Scan, DescribeTable, CreateTable, …: the table (or one index) with no key condition.
+      const base = arns.tableArn(table === '' ? '*' : table);
+      const resource = index === undefined ? base : `${base}/index/${index}`;
+      return [{ action: iamActionOf('dynamodb', operation), resource, context: GLOBAL_CONTEXT }];
+    }
   }
+}
+
+/** A table named by name or by ARN (`arn:aws:dynamodb:…:table/name`). */
+function tableNameOf(nameOrArn: string): string {
+  const at = nameOrArn.startsWith('arn:') ? nameOrArn.indexOf(':table/') : -1;
+  return at === -1 ? nameOrArn : (nameOrArn.slice(at + ':table/'.length).split('/')[0] ?? nameOrArn);
+}
+
+/** A PartiQL statement as IAM sees it: `dynamodb:PartiQL<Verb>` on its table, its keys unread. */
+function partiql(statement: string, arns: ResourceArns): AuthorizationRequest {
+  const [, verb = 'Select', table = '*'] = PARTIQL.exec(statement) ?? [];
+  const action = `dynamodb:PartiQL${verb.charAt(0).toUpperCase()}${verb.slice(1).toLowerCase()}`;
+  return {
+    action,
+    resource: arns.tableArn(table),
+    context: { ...GLOBAL_CONTEXT, 'dynamodb:LeadingKeys': [UNREADABLE_KEY] },
+  };
 }
 
 /** The string form IAM compares: `{ S: 'task#a' }` → `task#a`, a number → its digits. */

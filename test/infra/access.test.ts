@@ -11,6 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { TaskQueue } from '../../infra/constructs/task-queue.js';
 import { EXAMPLE_CONSUMER_ENTRY } from '../../infra/tierq-stack.js';
 import { iamActionOf, operationOfCommand, serviceOfPackage } from '../../local/iam/actions.js';
+import { loadIamEvaluator } from '../../local/iam/evaluator.js';
+import { type LocalPrincipal, readLocalIam } from '../../local/iam/principals.js';
+import { createResolver, type LocalResource } from '../../local/intrinsics.js';
 import {
   Access,
   type AccessResources,
@@ -173,5 +176,84 @@ describe('TaskQueue grants', () => {
     expect(triples(roleStatements(synthesized, roleId(producer)))).toEqual(expectedTriples('producer', tq));
     expect(triples(roleStatements(synthesized, roleId(operator)))).toEqual(expectedTriples('operator', tq));
     expect(triples(roleStatements(synthesized, roleId(consumer)))).toEqual(expectedTriples('consumer', tq));
+  });
+});
+
+describe('the synthesized policies, evaluated as IAM would', () => {
+  const ACCOUNT = '123456789012';
+  const { template } = synthStack();
+  const json = template.toJSON() as { Resources: Record<string, { Type: string }> };
+  const local = new Map<string, LocalResource>();
+  for (const [id, r] of Object.entries(json.Resources)) {
+    if (r.Type === 'AWS::SQS::Queue') {
+      const arn = `arn:aws:sqs:us-east-1:${ACCOUNT}:${id}`;
+      local.set(id, {
+        logicalId: id,
+        type: r.Type,
+        ref: `https://sqs/${id}`,
+        attributes: { Arn: arn, QueueName: id },
+      });
+    }
+    if (r.Type === 'AWS::DynamoDB::Table') {
+      const arn = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${id}`;
+      local.set(id, { logicalId: id, type: r.Type, ref: id, attributes: { Arn: arn } });
+    }
+  }
+  const resolve = createResolver(
+    local,
+    { region: 'us-east-1', accountId: ACCOUNT, stackName: 'tierq-dev' },
+    json.Resources,
+  );
+  const iam = readLocalIam(json as never, resolve, { stackName: 'tierq-dev', accountId: ACCOUNT });
+  const arnOf = (prefix: string) =>
+    [...local.values()].find((r) => r.logicalId.startsWith(prefix))?.attributes.Arn as string;
+  const tier = arnOf('TaskQueueLowQueue');
+  const dlq = arnOf('TaskQueueDeadLetterQueue');
+  const table = arnOf('TaskQueueTable');
+  const principal = (prefix: string) =>
+    iam.principals.find((p) => p.logicalId.startsWith(prefix)) as LocalPrincipal;
+
+  // [principal, action, resource, partition key (table requests), allowed]
+  const cases: [string, string, string, string | undefined, boolean][] = [
+    ['TaskQueueConsumerRole', 'dynamodb:UpdateItem', table, 'task#a', true],
+    ['TaskQueueConsumerRole', 'dynamodb:BatchWriteItem', table, 'task#a', true],
+    ['TaskQueueConsumerRole', 'dynamodb:PutItem', table, 'ratelimit#echo', true],
+    ['TaskQueueConsumerRole', 'dynamodb:UpdateItem', table, 'ratelimit#echo', false],
+    ['TaskQueueConsumerRole', 'dynamodb:PutItem', table, 'dedup#k', false],
+    ['TaskQueueConsumerRole', 'dynamodb:Scan', table, undefined, false],
+    ['TaskQueueConsumerRole', 'sqs:ReceiveMessage', tier, undefined, true],
+    ['TaskQueueConsumerRole', 'sqs:ReceiveMessage', dlq, undefined, false],
+    ['TaskQueueConsumerRole', 'sqs:SendMessage', dlq, undefined, true],
+    ['TaskQueueConsumerRole', 'sqs:PurgeQueue', tier, undefined, false],
+    ['TaskQueueProducerPolicy', 'dynamodb:PutItem', table, 'dedup#k', true],
+    ['TaskQueueProducerPolicy', 'dynamodb:DeleteItem', table, 'dedup#k', true],
+    ['TaskQueueProducerPolicy', 'dynamodb:PutItem', table, 'task#a', false],
+    ['TaskQueueProducerPolicy', 'dynamodb:GetItem', table, 'task#a', false],
+    ['TaskQueueProducerPolicy', 'sqs:SendMessage', tier, undefined, true],
+    ['TaskQueueProducerPolicy', 'sqs:SendMessage', dlq, undefined, false],
+    ['TaskQueueProducerPolicy', 'sqs:ReceiveMessage', tier, undefined, false],
+    ['TaskQueueOperatorPolicy', 'dynamodb:GetItem', table, 'task#a', true],
+    ['TaskQueueOperatorPolicy', 'dynamodb:PutItem', table, 'task#a', false],
+    ['TaskQueueOperatorPolicy', 'sqs:ReceiveMessage', dlq, undefined, true],
+    ['TaskQueueOperatorPolicy', 'sqs:PurgeQueue', dlq, undefined, true],
+    ['TaskQueueOperatorPolicy', 'sqs:PurgeQueue', tier, undefined, false],
+    ['TaskQueueOperatorPolicy', 'sqs:ReceiveMessage', tier, undefined, false],
+    ['TaskQueueOperatorPolicy', 'cloudwatch:GetMetricData', '*', undefined, true],
+  ];
+
+  it.each(cases)('%s may %s on %s for key %s: %s', async (who, action, resource, key, allowed) => {
+    const evaluator = await loadIamEvaluator(iam);
+    const context = {
+      'aws:SecureTransport': 'true',
+      ...(key === undefined ? {} : { 'dynamodb:LeadingKeys': [key] }),
+    };
+    expect((await evaluator.authorize(principal(who), { action, resource, context })).allowed).toBe(allowed);
+  });
+
+  it("gives the consumer's role exactly what Lambda requires of an SQS event source's role", () => {
+    const polling = (Access.consumer as readonly AccessRule[]).filter((r) => r.calledByService !== undefined);
+    expect(polling.flatMap((r) => r.actions).sort()).toEqual(
+      ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'].sort(),
+    );
   });
 });

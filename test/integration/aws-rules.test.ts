@@ -102,7 +102,9 @@ describe('IAM on the local stack', () => {
     const receive = new ReceiveMessageCommand({ QueueUrl: stack.queues.critical, WaitTimeSeconds: 0 });
     const denied = await failure(clients.producer.send(receive));
     expect(denied.name).toBe('AccessDenied');
-    expect(denied.message).toContain('sqs:ReceiveMessage');
+    expect((denied as Error & { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(403);
+    // SQS names the action in lower case.
+    expect(denied.message).toMatch(/not authorized to perform: sqs:receivemessage on resource: arn:aws:sqs:/);
   });
 
   it('lets the operator peek at the DLQ but not purge a tier', async () => {
@@ -116,14 +118,17 @@ describe('IAM on the local stack', () => {
     ).toBe('AccessDenied');
   });
 
-  it('logs a denial once per principal, action and resource', async () => {
-    for (let i = 0; i < 3; i++) await failure(producerDynamo.send(put(`ratelimit#${randomUUID()}`)));
-    const lines = progress.filter((l) => l.startsWith('IAM denied') && l.includes('dynamodb:PutItem'));
+  it('logs a denial once per principal, action and resource, and counts each', async () => {
+    const before = stack.gatewayStats().denied;
+    const read = (pk: string) =>
+      new GetItemCommand({ TableName: stack.table, Key: { pk: { S: pk }, sk: { S: 'bucket' } } });
+    for (let i = 0; i < 3; i++) await failure(producerDynamo.send(read(`ratelimit#${randomUUID()}`)));
+    const lines = progress.filter((l) => l.startsWith('IAM denied') && l.includes('dynamodb:GetItem'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^IAM denied TaskQueueProducerPolicy\w+: dynamodb:PutItem on arn:aws:dynamodb:.*table\//,
+      /^IAM denied TaskQueueProducerPolicy\w+: dynamodb:GetItem on arn:aws:dynamodb:.*table\//,
     );
-    expect(stack.gatewayStats().denied).toBeGreaterThanOrEqual(5);
+    expect(stack.gatewayStats().denied - before).toBe(3);
   });
 
   it("refuses a message over the queue's MaximumMessageSize (1 MiB), as SQS does", async () => {
@@ -137,7 +142,7 @@ describe('IAM on the local stack', () => {
   });
 });
 
-describe('a template missing one action the code needs', () => {
+describe('a template missing one action the code needs, with a smaller low tier', () => {
   const progress: string[] = [];
   let stack: LocalStack;
 
@@ -157,6 +162,10 @@ describe('a template missing one action the code needs', () => {
       }
     }
     expect(removed).toBe(1);
+    // And the low tier takes messages of at most 2 KiB, as `maxMessageSize: 2048` would set it.
+    const low = Object.entries(template.Resources).find(([id]) => id.startsWith('TaskQueueLowQueue'));
+    if (low === undefined) throw new Error('the template has no low tier queue');
+    (low[1] as { Properties: Record<string, unknown> }).Properties.MaximumMessageSize = 2048;
     await writeFile(join(brokenDir, templateFile), JSON.stringify(template));
     stack = await startLocalStack({
       emulators: inject('emulators'),
@@ -198,6 +207,18 @@ describe('a template missing one action the code needs', () => {
     expect(Attributes?.ApproximateNumberOfMessagesNotVisible).toBe('1');
     producer.destroy();
     operator.destroy();
+  });
+
+  it("refuses a message over its queue's MaximumMessageSize, as the template sets it", async () => {
+    const { producer } = principalClients(stack);
+    const send = (bytes: number) =>
+      producer.send(new SendMessageCommand({ QueueUrl: stack.queues.low, MessageBody: 'x'.repeat(bytes) }));
+    await expect(send(2_048)).resolves.toBeDefined();
+    const refused = await failure(send(2_049));
+    // fauxqs names it AWS.SimpleQueueService.InvalidParameterValue; SQS's JSON protocol, InvalidParameterValue.
+    expect(refused.name).toMatch(/InvalidParameterValue$/);
+    expect(refused.message).toContain('2048');
+    producer.destroy();
   });
 });
 

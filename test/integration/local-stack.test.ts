@@ -80,6 +80,7 @@ describe('startLocalStack', () => {
       dlq: expect.stringContaining('DeadLetterQueue'),
       table: expect.stringContaining('Table'),
       principals: { producer: keys, operator: keys },
+      metricsNamespace: 'tierq/tierq-dev/TaskQueue',
     });
     expect(written.principals.producer.accessKeyId).not.toBe(written.principals.operator.accessKeyId);
     if (!process.env.TIERQ_TEST_ENDPOINT) {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { type AuthorizationRequest, loadIamEvaluator } from '../../../local/iam/evaluator.js';
 import type { LocalIam, LocalPrincipal } from '../../../local/iam/principals.js';
+import { UNREADABLE_KEY } from '../../../local/iam/requests.js';
 
 const TABLE = 'arn:aws:dynamodb:us-east-1:000000000000:table/tierq';
 const QUEUE = 'arn:aws:sqs:us-east-1:000000000000:tier-low';
@@ -80,6 +81,7 @@ describe('the local IAM evaluator', () => {
     expect(await evaluator.authorize(producer, ask('sqs:ReceiveMessage'))).toEqual({
       allowed: false,
       result: 'ExplicitlyDenied',
+      deniedBy: 'resource',
     });
   });
 
@@ -90,5 +92,36 @@ describe('the local IAM evaluator', () => {
       expect((await evaluator.authorize(producer, put(`task#${i}`))).allowed).toBe(false);
     }
     expect(evaluator.evaluations()).toBe(2);
+  });
+
+  it('allows a key-scoped grant an action that names no keys (why keyed rules hold only keyed actions)', async () => {
+    const scoped: LocalPrincipal = {
+      ...producer,
+      logicalId: 'Scoped',
+      policies: [
+        {
+          name: 'ScanToo',
+          policy: {
+            Statement: [
+              {
+                Effect: 'Allow',
+                Action: ['dynamodb:Scan', 'dynamodb:GetItem'],
+                Resource: [TABLE],
+                Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['dedup#*'] } },
+              },
+            ],
+          },
+        },
+      ],
+    };
+    const evaluator = await loadIamEvaluator({ ...iam, principals: [scoped] });
+    const scan = { action: 'dynamodb:Scan', resource: TABLE, context: { 'aws:SecureTransport': 'true' } };
+    expect((await evaluator.authorize(scoped, scan)).allowed).toBe(true);
+    const unread = {
+      action: 'dynamodb:GetItem',
+      resource: TABLE,
+      context: { 'dynamodb:LeadingKeys': [UNREADABLE_KEY] },
+    };
+    expect((await evaluator.authorize(scoped, unread)).allowed).toBe(false);
   });
 });

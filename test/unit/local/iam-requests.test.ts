@@ -4,12 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { iamActionOf, operationOfCommand } from '../../../local/iam/actions.js';
-import { authorizationRequests, type ResourceArns } from '../../../local/iam/requests.js';
+import { authorizationRequests, type ResourceArns, UNREADABLE_KEY } from '../../../local/iam/requests.js';
 
 const arns: ResourceArns = {
   queueArn: (name) => `arn:aws:sqs:us-east-1:000000000000:${name}`,
   tableArn: (name) => `arn:aws:dynamodb:ddblocal:000000000000:table/${name}`,
-  partitionKeyOf: (name) => (name === 'tierq' ? 'pk' : undefined),
+  partitionKeyOf: (name, index) =>
+    name !== 'tierq' ? undefined : index === 'byTask' ? 'gsi1pk' : index ? undefined : 'pk',
 };
 const table = arns.tableArn('tierq');
 const asks = (service: 'sqs' | 'dynamodb', operation: string, input: Record<string, unknown>) =>
@@ -81,18 +82,48 @@ describe('authorizationRequests', () => {
     ]);
   });
 
-  it("reads a Query's partition key from its key condition, and its index into the resource", () => {
+  it("reads a Query's partition key from its key condition, the index's own key on an index", async () => {
     const [query] = asks('dynamodb', 'Query', {
       TableName: 'tierq',
       IndexName: 'byTask',
       KeyConditionExpression: '#p = :key AND begins_with(#s, :prefix)',
-      ExpressionAttributeNames: { '#p': 'pk', '#s': 'sk' },
+      ExpressionAttributeNames: { '#p': 'gsi1pk', '#s': 'sk' },
       ExpressionAttributeValues: { ':key': { S: 'task#k' }, ':prefix': { S: 'a' } },
     });
     expect(query).toEqual({ action: 'dynamodb:Query', resource: `${table}/index/byTask`, keys: ['task#k'] });
   });
 
-  it('gives a Scan no keys, so a key-scoped grant never allows it', () => {
+  it('names a key it cannot read with a value no key prefix matches, never with none', () => {
+    const unknownIndex = asks('dynamodb', 'Query', {
+      TableName: 'tierq',
+      IndexName: 'other',
+      KeyConditionExpression: 'x = :v',
+      ExpressionAttributeValues: { ':v': { S: 'task#a' } },
+    });
+    expect(unknownIndex[0]?.keys).toEqual([UNREADABLE_KEY]);
+    const noKey = asks('dynamodb', 'PutItem', { TableName: 'tierq', Item: { other: { S: 'x' } } });
+    expect(noKey[0]?.keys).toEqual([UNREADABLE_KEY]);
+  });
+
+  it('takes a table named by its ARN', () => {
+    const [get] = asks('dynamodb', 'GetItem', {
+      TableName: 'arn:aws:dynamodb:us-east-1:000000000000:table/tierq',
+      Key: { pk: { S: 'task#a' } },
+    });
+    expect(get).toEqual({ action: 'dynamodb:GetItem', resource: table, keys: ['task#a'] });
+  });
+
+  it('authorizes PartiQL by its verb on the table it names, and listings on *', () => {
+    const [statement] = asks('dynamodb', 'ExecuteStatement', {
+      Statement: 'SELECT * FROM "tierq" WHERE pk = ?',
+    });
+    expect(statement).toEqual({ action: 'dynamodb:PartiQLSelect', resource: table, keys: [UNREADABLE_KEY] });
+    expect(asks('sqs', 'ListQueues', {})).toEqual([
+      { action: 'sqs:ListQueues', resource: '*', keys: undefined },
+    ]);
+  });
+
+  it('gives a Scan no keys: only KEYED_TABLE_ACTIONS keeps it out of key-scoped grants', () => {
     expect(asks('dynamodb', 'Scan', { TableName: 'tierq' })).toEqual([
       { action: 'dynamodb:Scan', resource: table, keys: undefined },
     ]);

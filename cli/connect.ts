@@ -16,6 +16,8 @@ import { cloudWatchActivity } from '../shared/monitoring/cloudwatch-activity.js'
 export interface TargetOptions {
   readonly stack?: string;
   readonly region?: string;
+  /** The task queue's construct path or id, when the target has several. */
+  readonly queue?: string;
 }
 
 /** One tierq deployment, connected: clients, URLs and where its activity figures come from. */
@@ -44,7 +46,11 @@ export async function connect(options: TargetOptions): Promise<Target> {
   if (options.stack !== undefined) {
     const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     if (region === undefined) throw new ConfigError('--stack needs --region (or AWS_REGION)');
-    const connection = await loadStackConfig({ stackName: options.stack, region });
+    const connection = await loadStackConfig({
+      stackName: options.stack,
+      region,
+      ...(options.queue === undefined ? {} : { queue: options.queue }),
+    });
     return {
       connection,
       sqs: new SQSClient({ region }),
@@ -65,7 +71,7 @@ export async function connect(options: TargetOptions): Promise<Target> {
     );
   }
   // The CLI acts as the stack's operator: under IAM enforcement, limited to the operator policy.
-  const connection = await loadLocalConfig(LOCAL_FILE, 'operator');
+  const connection = await loadLocalConfig(LOCAL_FILE, 'operator', options.queue);
   const client = (endpoint: string) => ({
     region: connection.region,
     endpoint,

@@ -21,6 +21,7 @@ export function buildProgram(cli: Cli): Command {
       'target a deployed stack on AWS (default: the local stack in .tierq/local.json)',
     )
     .option('--region <region>', 'AWS region of --stack (default: AWS_REGION)')
+    .option('--queue <path|id>', 'the task queue, by construct path or id, when the app has several')
     .showHelpAfterError()
     .configureOutput({ outputError: (text, write) => write(cli.err.style('red', text)) })
     .exitOverride();

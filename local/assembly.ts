@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import { TASK_QUEUE_OUTPUT_PREFIX, taskQueueOutputDescription } from '../shared/declaration.js';
 
 /** One resource of a synthesized CloudFormation template. */
 export interface CfnResource {
@@ -91,28 +92,38 @@ interface Manifest {
  * const stack = await readAssembly('cdk.out');
  * console.log(Object.keys(stack.template.Resources).length);
  */
-export async function readAssembly(dir: string, stackName?: string): Promise<StackAssembly> {
+export async function readAssembly(dir: string, stackName?: string, queue?: string): Promise<StackAssembly> {
   const absolute = resolve(dir);
   const manifestPath = join(absolute, 'manifest.json');
   if (!existsSync(manifestPath)) throw new Error(`${manifestPath} not found: is ${dir} a cloud assembly?`);
   const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
-  const stacks = Object.entries(manifest.artifacts ?? {}).filter(
-    ([, a]) => a.type === 'aws:cloudformation:stack',
+  const stacks = await Promise.all(
+    Object.entries(manifest.artifacts ?? {})
+      .filter(([, a]) => a.type === 'aws:cloudformation:stack')
+      .map(async ([id, artifact]) => {
+        const templateFile = artifact.properties?.templateFile ?? `${id}.template.json`;
+        const template = JSON.parse(await readFile(join(absolute, templateFile), 'utf8')) as CfnTemplate;
+        return { id, artifact, template, queues: queuePathsOf(template) };
+      }),
   );
-  const names = stacks.map(([id]) => id);
+  const names = stacks.map((s) => s.id);
   const found =
-    stackName === undefined
-      ? stacks.length === 1
-        ? stacks[0]
-        : undefined
-      : stacks.find(([id]) => id === stackName);
+    stackName !== undefined
+      ? stacks.find((s) => s.id === stackName)
+      : queue !== undefined
+        ? only(stacks.filter((s) => s.queues.some((path) => namesQueue(path, queue))))
+        : (only(stacks) ?? only(stacks.filter((s) => s.queues.length > 0)));
   if (found === undefined) {
-    const which = stackName === undefined ? 'exactly one stack' : `stack "${stackName}"`;
+    const all = stacks.flatMap((s) => s.queues);
+    const which =
+      stackName !== undefined
+        ? `stack "${stackName}"`
+        : queue !== undefined
+          ? `exactly one stack with the task queue "${queue}" (queues: ${all.join(', ') || 'none'})`
+          : `exactly one stack, or one with task queues (queues: ${all.join(', ') || 'none'}; choose with --queue)`;
     throw new Error(`Cloud assembly ${dir} does not hold ${which}; it has: ${names.join(', ') || 'none'}`);
   }
-  const [id, artifact] = found;
-  const templateFile = artifact.properties?.templateFile ?? `${id}.template.json`;
-  const template = JSON.parse(await readFile(join(absolute, templateFile), 'utf8')) as CfnTemplate;
+  const { id, artifact, template } = found;
   // "aws://unknown-account/us-east-1": the region is set even when the account is agnostic.
   const region = artifact.environment?.split('/').at(-1);
   return {
@@ -121,6 +132,23 @@ export async function readAssembly(dir: string, stackName?: string): Promise<Sta
     template,
     region: region === undefined || region.startsWith('unknown-') ? undefined : region,
   };
+}
+
+/** The construct paths of the task queues a template describes in its outputs. */
+function queuePathsOf(template: CfnTemplate): string[] {
+  return Object.entries(template.Outputs ?? {})
+    .filter(([key]) => key.startsWith(TASK_QUEUE_OUTPUT_PREFIX))
+    .map(([, output]) => (output.Description ?? '').slice(taskQueueOutputDescription('').length));
+}
+
+/** A queue is named by its construct path or by the path's last part (its construct id). */
+function namesQueue(path: string, wanted: string): boolean {
+  const lower = wanted.toLowerCase();
+  return path.toLowerCase() === lower || path.split('/').at(-1)?.toLowerCase() === lower;
+}
+
+function only<T>(items: readonly T[]): T | undefined {
+  return items.length === 1 ? items[0] : undefined;
 }
 
 /**

@@ -1,6 +1,8 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { connectionFromOutputs } from '../shared/connection.js';
+import type { TaskQueueDescriptor } from '../shared/declaration.js';
+import { selectTaskQueue, taskQueuesInOutputs } from '../shared/task-queue-outputs.js';
 import type { LocalPrincipalKeys } from './iam/local-rules.js';
 import { LocalResolveError } from './intrinsics.js';
 
@@ -17,6 +19,9 @@ export interface LocalStackInfo {
    * enforced: `loadLocalConfig` signs a producer's requests with `producer`, the CLI with `operator`.
    */
   readonly principals?: LocalPrincipalKeys;
+  readonly metricsNamespace?: string;
+  /** Every task queue of the stack (its own outputs), when the stack describes them. */
+  readonly taskQueues?: readonly LocalTaskQueue[];
 }
 
 /**
@@ -42,24 +47,56 @@ export function resolveOutputs(
   return resolved;
 }
 
+/** One task queue of the local stack, as `.tierq/local.json` lists it. */
+export interface LocalTaskQueue {
+  /** The construct path. */
+  readonly path: string;
+  readonly queues: Readonly<Record<string, string>>;
+  readonly dlq: string;
+  readonly table: string;
+  readonly metricsNamespace?: string;
+  readonly principals?: LocalPrincipalKeys;
+}
+
 /**
- * Builds the connection info from the outputs TierqStack defines, failing clearly when one is missing.
+ * Builds the connection info from the stack's outputs: every task queue's own output when there
+ * are any (the first, or the one `queue` names, also at the top level), else the outputs
+ * TierqStack names. `principalsOf` gives the keys of a queue's producer and operator policies.
  *
  * @example
- * const info = stackInfo(outputs, 'us-east-1', emulators.endpoints);
+ * const info = stackInfo(outputs, 'us-east-1', endpoints, (d) => ({ producer: keysOf(d.producerPolicyArn) }));
  */
 export function stackInfo(
   outputs: Record<string, string>,
   region: string,
   endpoints: LocalStackInfo['endpoints'],
-  principals: LocalPrincipalKeys = {},
+  principalsOf: (queue: TaskQueueDescriptor | undefined) => LocalPrincipalKeys = () => ({}),
+  queue?: string,
 ): LocalStackInfo {
-  return {
-    region,
-    endpoints,
-    ...connectionFromOutputs(outputs, 'the stack'),
-    ...(Object.keys(principals).length > 0 ? { principals } : {}),
-  };
+  const described = taskQueuesInOutputs(outputs);
+  if (described.length === 0) {
+    const principals = principalsOf(undefined);
+    return {
+      region,
+      endpoints,
+      ...connectionFromOutputs(outputs, 'the stack', queue),
+      ...(Object.keys(principals).length > 0 ? { principals } : {}),
+    };
+  }
+  const taskQueues = described.map((d): LocalTaskQueue => {
+    const principals = principalsOf(d);
+    return {
+      path: d.path,
+      queues: Object.fromEntries(d.tiers.map((t) => [t, d.queues[t] as string])),
+      dlq: d.dlq,
+      table: d.table,
+      metricsNamespace: d.metricsNamespace,
+      ...(Object.keys(principals).length > 0 ? { principals } : {}),
+    };
+  });
+  const { path: _, ...first } =
+    queue === undefined ? (taskQueues[0] as LocalTaskQueue) : selectTaskQueue(taskQueues, queue, 'the stack');
+  return { region, endpoints, ...first, taskQueues };
 }
 
 /**

@@ -10,7 +10,13 @@ import { readEventSourceMappings } from './event-source-mappings.js';
 import { type MappingStats, startEventSources } from './event-source-runner.js';
 import { functionResource, readFunctionDefinition } from './function-definition.js';
 import { loadIamEvaluator } from './iam/evaluator.js';
-import { functionPrincipal, localResourceArns, outputPrincipals } from './iam/local-rules.js';
+import {
+  functionPrincipal,
+  localResourceArns,
+  outputPrincipals,
+  policyHolderKeys,
+  registerManagedPolicies,
+} from './iam/local-rules.js';
 import { readLocalIam } from './iam/principals.js';
 import { type LocalFunction, loadFunction } from './lambda-runtime.js';
 import { PROVISIONED_TYPES, provision } from './provision.js';
@@ -29,8 +35,13 @@ export interface LocalStackOptions {
   readonly outputDir?: string;
   /** CDK context for synth, e.g. `{ stage: 'prod' }`. */
   readonly context?: Readonly<Record<string, string>>;
-  /** Needed only when the assembly holds several stacks. */
+  /** Needed only when the assembly holds several stacks and `queue` does not pick one. */
   readonly stackName?: string;
+  /**
+   * The task queue (construct path or id) to run and to write first in the connection file; it
+   * also picks the stack when the assembly holds several.
+   */
+  readonly queue?: string;
   /** Run against emulators that are already up (tests, LocalStack); they are left running. */
   readonly emulators?: Pick<Emulators, 'region' | 'endpoints'>;
   /** Physical names are `<namePrefix>-<LogicalId>`. Default: the stack name. */
@@ -125,7 +136,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const step of cleanups.splice(0).reverse()) await step();
   };
   try {
-    const stack = await readAssembly(assemblyDir, options.stackName);
+    const stack = await readAssembly(assemblyDir, options.stackName, options.queue);
     const region = emulators.region;
     const prefix = options.namePrefix ?? stack.stackName;
     // Everything but the emulators' own start-up goes through the gateway, provisioning included,
@@ -231,12 +242,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       `Not run locally (${options.iam === false ? 'IAM is not enforced; ' : ''}alarms notify nobody): ${notRun.join('; ')}`,
     );
 
+    registerManagedPolicies(stack, local.resources, local.pseudo.accountId);
     const outputs = resolveOutputs(stack.template.Outputs ?? {}, local.resolve);
+    const keysOf = (arn: string) => policyHolderKeys(arn, iam);
     const info = stackInfo(
       outputs,
       region,
       endpoints,
-      options.iam === false ? {} : outputPrincipals(stack, iam),
+      (queue) => {
+        if (options.iam === false) return {};
+        if (queue === undefined) return outputPrincipals(stack, iam);
+        const [producer, operator] = [keysOf(queue.producerPolicyArn), keysOf(queue.operatorPolicyArn)];
+        return { ...(producer ? { producer } : {}), ...(operator ? { operator } : {}) };
+      },
+      options.queue,
     );
     const stateFile = options.stateFile === undefined ? LOCAL_CONNECTION_FILE : options.stateFile;
     if (stateFile !== false) {

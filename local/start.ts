@@ -18,6 +18,8 @@ polled like Lambda's SQS event source) and, by default, a demo workload.
   --assembly <dir>     use an existing cloud assembly (e.g. cdk.out) instead of running cdk synth
   --log-level <level>  Powertools log level of the functions (default WARN; ERROR with the demo,
                        whose failures are on purpose and summed up in the live view)
+  --queue <path|id>    the task queue to run (construct path or id) when the app has several
+                       stacks or queues; it is also the first in .tierq/local.json
   --no-iam             do not evaluate requests against the template's IAM policies (enforced by
                        default; needs the dev dependency @cloud-copilot/iam-simulate)
   -h, --help           show this help`;
@@ -27,6 +29,7 @@ function parseOptions() {
     options: {
       'no-demo': { type: 'boolean', default: false },
       'no-iam': { type: 'boolean', default: false },
+      queue: { type: 'string' },
       duration: { type: 'string' },
       assembly: { type: 'string' },
       'log-level': { type: 'string' },
@@ -101,6 +104,7 @@ async function main(): Promise<void> {
     stack = await startLocalStack({
       demo: !options['no-demo'],
       iam: !options['no-iam'],
+      ...(options.queue ? { queue: options.queue } : {}),
       ...(options.assembly ? { assemblyDir: options.assembly } : {}),
       logLevel: options['log-level'] ?? (options['no-demo'] ? 'WARN' : 'ERROR'),
       onProgress: log,

@@ -3,6 +3,7 @@ import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sd
 import { z } from 'zod';
 import { StackOutput } from './declaration.js';
 import { ConfigError } from './errors.js';
+import { selectTaskQueue, taskQueuesInOutputs } from './task-queue-outputs.js';
 
 /**
  * Everything a producer, the DLQ tools or the CLI need to reach one tierq deployment: the tier
@@ -46,9 +47,7 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 
 const nonEmpty = z.string().min(1);
 const keys = z.object({ accessKeyId: nonEmpty, secretAccessKey: nonEmpty });
-const localFile = z.object({
-  region: nonEmpty,
-  endpoints: z.object({ sqs: nonEmpty, dynamodb: nonEmpty }),
+const localQueue = {
   queues: z
     .record(z.string(), nonEmpty)
     .refine((q) => Object.keys(q).length > 0, 'must name at least one tier'),
@@ -56,6 +55,13 @@ const localFile = z.object({
   table: nonEmpty,
   principals: z.object({ producer: keys.optional(), operator: keys.optional() }).optional(),
   metricsNamespace: nonEmpty.optional(),
+};
+const localFile = z.object({
+  region: nonEmpty,
+  endpoints: z.object({ sqs: nonEmpty, dynamodb: nonEmpty }),
+  ...localQueue,
+  /** Every task queue of the stack, by construct path; the top-level fields are the first's. */
+  taskQueues: z.array(z.object({ path: nonEmpty, ...localQueue })).optional(),
 });
 
 /**
@@ -66,7 +72,8 @@ export type LocalRole = 'producer' | 'operator';
 
 /**
  * Checks a parsed `.tierq/local.json` document, naming `source` and the field that is wrong. The
- * connection signs its requests with the keys of `as` when the stack enforces IAM.
+ * connection signs its requests with the keys of `as` when the stack enforces IAM; `queue` (a
+ * construct path or id) picks one of several task queues, else the file's first.
  *
  * @example
  * ```ts
@@ -77,14 +84,24 @@ export function parseLocalConnection(
   value: unknown,
   source: string,
   as: LocalRole = 'producer',
+  queue?: string,
 ): LocalConnection {
   const parsed = localFile.safeParse(value);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'the document'}: ${i.message}`);
     throw new ConfigError(`${source} is not a tierq connection file (${issues.join('; ')})`);
   }
-  const { principals, ...connection } = parsed.data;
-  return { ...connection, credentials: principals?.[as] ?? LOCAL_CREDENTIALS };
+  const { region, endpoints, taskQueues, ...first } = parsed.data;
+  if (queue === undefined && (taskQueues?.length ?? 0) > 1) {
+    // As on AWS: with several queues, which one is meant must be said.
+    selectTaskQueue(taskQueues ?? [], undefined, source);
+  }
+  const {
+    principals,
+    path: _,
+    ...chosen
+  } = queue === undefined ? { ...first, path: undefined } : selectTaskQueue(taskQueues ?? [], queue, source);
+  return { region, endpoints, ...chosen, credentials: principals?.[as] ?? LOCAL_CREDENTIALS };
 }
 
 /**
@@ -100,6 +117,7 @@ export function parseLocalConnection(
 export async function loadLocalConfig(
   path = LOCAL_CONNECTION_FILE,
   as: LocalRole = 'producer',
+  queue?: string,
 ): Promise<LocalConnection> {
   let text: string;
   try {
@@ -113,12 +131,13 @@ export async function loadLocalConfig(
   } catch (cause) {
     throw new ConfigError(`${path} is not valid JSON; restart the local stack with npm start`, { cause });
   }
-  return parseLocalConnection(raw, path, as);
+  return parseLocalConnection(raw, path, as, queue);
 }
 
 /**
- * The tier queues, DLQ and table named by TierqStack's outputs. Throws {@link ConfigError}
- * naming the missing output.
+ * The tier queues, DLQ and table of one task queue in a stack's outputs: the `TaskQueue`'s own
+ * output (chosen by `queue`, its construct path or id, when the stack holds several), else
+ * TierqStack's named outputs. Throws {@link ConfigError} naming what is missing.
  *
  * @example
  * ```ts
@@ -128,7 +147,18 @@ export async function loadLocalConfig(
 export function connectionFromOutputs(
   outputs: Readonly<Record<string, string>>,
   source: string,
+  queue?: string,
 ): Pick<TierqConnection, 'queues' | 'dlq' | 'table' | 'metricsNamespace'> {
+  const described = taskQueuesInOutputs(outputs);
+  if (described.length > 0 || queue !== undefined) {
+    const chosen = selectTaskQueue(described, queue, source);
+    return {
+      queues: Object.fromEntries(chosen.tiers.map((t) => [t, chosen.queues[t] as string])),
+      dlq: chosen.dlq,
+      table: chosen.table,
+      metricsNamespace: chosen.metricsNamespace,
+    };
+  }
   const need = (key: string) => {
     const value = outputs[key];
     if (value === undefined) throw new ConfigError(`${source} has no output ${key}; is it a tierq stack?`);
@@ -165,6 +195,8 @@ export function connectionFromOutputs(
 export async function loadStackConfig(options: {
   readonly stackName: string;
   readonly region: string;
+  /** The queue's construct path or id, when the stack holds several. */
+  readonly queue?: string;
   readonly cloudformation?: CloudFormationClient;
 }): Promise<TierqConnection> {
   const { stackName, region } = options;
@@ -187,5 +219,5 @@ export async function loadStackConfig(options: {
       outputs[output.OutputKey] = output.OutputValue;
     }
   }
-  return { region, ...connectionFromOutputs(outputs, `stack ${stackName} (${region})`) };
+  return { region, ...connectionFromOutputs(outputs, `stack ${stackName} (${region})`, options.queue) };
 }

@@ -44,6 +44,40 @@ export const StackOutput = {
   metricsNamespace: 'MetricsNamespace',
 } as const;
 
+/**
+ * Every `TaskQueue` writes one stack output describing itself, so tools find each queue of an
+ * app — several per stack, across stacks — without knowing how the app names its outputs. Its
+ * key starts with this prefix and its value is a {@link TaskQueueDescriptor} as JSON.
+ */
+export const TASK_QUEUE_OUTPUT_PREFIX = 'TierqQueue';
+
+/**
+ * The description of a queue's own output, which names its construct path so a template can be
+ * searched before its values are known.
+ *
+ * @example
+ * taskQueueOutputDescription('orders-dev/Orders'); // 'tierq TaskQueue orders-dev/Orders'
+ */
+export function taskQueueOutputDescription(path: string): string {
+  return `tierq TaskQueue ${path}`;
+}
+
+/** What a `TaskQueue`'s own output says about it (version 1). */
+export interface TaskQueueDescriptor {
+  readonly v: 1;
+  /** The construct path, e.g. `orders-dev/Orders`: unique within the app. */
+  readonly path: string;
+  /** Tier names, highest priority first. */
+  readonly tiers: readonly string[];
+  /** Queue URL per tier. */
+  readonly queues: Readonly<Record<string, string>>;
+  readonly dlq: string;
+  readonly table: string;
+  readonly metricsNamespace: string;
+  readonly producerPolicyArn: string;
+  readonly operatorPolicyArn: string;
+}
+
 /** The table's key schema and TTL attribute (epoch seconds; every record kind sets it). */
 export const TableSchema = {
   partitionKey: 'pk',

@@ -3,7 +3,7 @@
  * event source mapping per tier, alarms and a dashboard — each replaceable by your own resource
  * (`existing*`), with grants derived from the declaration of what tierq's code calls.
  */
-import { Duration, RemovalPolicy, Stack, ValidationError, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Names, RemovalPolicy, Stack, ValidationError, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,7 +16,10 @@ import {
   type AccessResources,
   EnvVar,
   SQS_MAX_MESSAGE_BYTES,
+  TASK_QUEUE_OUTPUT_PREFIX,
   TableSchema,
+  type TaskQueueDescriptor,
+  taskQueueOutputDescription,
   tierQueueUrlVar,
 } from '../../shared/declaration.js';
 import { accessPolicyStatements, grantAccess } from './access.js';
@@ -155,6 +158,7 @@ export class TaskQueue extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       consumer: this.consumer,
     });
+    this.describeInOutput();
   }
 
   /**
@@ -241,6 +245,29 @@ export class TaskQueue extends Construct {
       period: Duration.minutes(1),
       statistic: 'Maximum',
       ...props,
+    });
+  }
+
+  /**
+   * One stack output naming everything a producer, the CLI or the local runner needs, so they
+   * find this queue by its construct path in any app (shared/declaration.ts, TaskQueueDescriptor).
+   */
+  private describeInOutput(): void {
+    const stack = Stack.of(this);
+    const descriptor: TaskQueueDescriptor = {
+      v: 1,
+      path: this.node.path,
+      tiers: this.tiers.map((t) => t.name),
+      queues: Object.fromEntries(this.tiers.map((t) => [t.name, this.queue(t.name).queueUrl])),
+      dlq: this.deadLetterQueue.queueUrl,
+      table: this.table.tableName,
+      metricsNamespace: this.metricsNamespace,
+      producerPolicyArn: this.producerPolicy.managedPolicyArn,
+      operatorPolicyArn: this.operatorPolicy.managedPolicyArn,
+    };
+    new CfnOutput(stack, `${TASK_QUEUE_OUTPUT_PREFIX}${Names.uniqueId(this)}`.slice(0, 255), {
+      value: stack.toJsonString(descriptor),
+      description: taskQueueOutputDescription(this.node.path),
     });
   }
 

@@ -34,6 +34,40 @@ export function functionPrincipal(
 }
 
 /**
+ * What `Ref` returns for a managed policy on AWS, its ARN: the local stack registers one per
+ * `AWS::IAM::ManagedPolicy`, so outputs naming a policy (a queue's own output) resolve.
+ *
+ * @example
+ * registerManagedPolicies(stack, local.resources, local.pseudo.accountId);
+ */
+export function registerManagedPolicies(
+  stack: StackAssembly,
+  resources: Map<string, LocalResource>,
+  accountId: string,
+): void {
+  for (const [id, r] of Object.entries(stack.template.Resources)) {
+    if (r.Type !== 'AWS::IAM::ManagedPolicy') continue;
+    const arn = `arn:aws:iam::${accountId}:policy/${id}`;
+    resources.set(id, { logicalId: id, type: r.Type, ref: arn, attributes: { PolicyArn: arn } });
+  }
+}
+
+/**
+ * The keys of the principal holding the managed policy with this (local) ARN.
+ *
+ * @example
+ * const producer = policyHolderKeys(descriptor.producerPolicyArn, iam);
+ */
+export function policyHolderKeys(
+  policyArn: string,
+  iam: LocalIam,
+): LocalPrincipal['credentials'] | undefined {
+  const logicalId = policyArn.slice(policyArn.lastIndexOf('/') + 1);
+  return iam.principals.find((p) => p.kind === 'managed-policy-holder' && p.logicalId === logicalId)
+    ?.credentials;
+}
+
+/**
  * The producer's and operator's keys: the holders of the managed policies the stack's
  * `ProducerPolicyArn` and `OperatorPolicyArn` outputs name.
  *

@@ -12,6 +12,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { TaskQueue, type TaskQueueProps } from '../../infra/constructs/task-queue.js';
 import { EXAMPLE_CONSUMER_ENTRY } from '../../infra/tierq-stack.js';
+import { connectionFromOutputs } from '../../shared/connection.js';
+import { TASK_QUEUE_OUTPUT_PREFIX } from '../../shared/declaration.js';
 
 const stack = () =>
   new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'App', {
@@ -161,5 +163,43 @@ describe('TaskQueue metrics', () => {
     expect(queue.metricAgeOfOldest('critical', { period: Duration.minutes(5) }).period.toMinutes()).toBe(5);
     expect(queue.metricDlqDepth().statistic).toBe('Maximum');
     expect(Errors.isValidationError(thrown(() => queue.metricDepth('urgent')))).toBe(true);
+  });
+});
+
+describe('TaskQueue outputs', () => {
+  it('describes each queue in an output of its own, which tools select by path or id', () => {
+    const s = stack();
+    new TaskQueue(s, 'Orders', { consumerEntry: EXAMPLE_CONSUMER_ENTRY });
+    new TaskQueue(s, 'Emails', {
+      consumerEntry: EXAMPLE_CONSUMER_ENTRY,
+      tiers: [{ name: 'bulk', weight: 1 }],
+    });
+    const outputs = Template.fromStack(s).toJSON().Outputs as Record<
+      string,
+      { Value: unknown; Description: string }
+    >;
+    const own = Object.entries(outputs).filter(([key]) => key.startsWith(TASK_QUEUE_OUTPUT_PREFIX));
+    expect(own.map(([, o]) => o.Description).sort()).toEqual([
+      'tierq TaskQueue App/Emails',
+      'tierq TaskQueue App/Orders',
+    ]);
+    // Deployed, each value is JSON: here each Ref stands in for the URL or name CloudFormation puts there.
+    const joined = Object.fromEntries(
+      own.map(([key, o]) => {
+        const parts = (o.Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+        return [
+          key,
+          parts
+            .map((p) => (typeof p === 'string' ? p : `ref-${JSON.stringify(p).replace(/\W/g, '')}`))
+            .join(''),
+        ];
+      }),
+    );
+    const emails = connectionFromOutputs(joined, 'the app', 'Emails');
+    expect(Object.keys(emails.queues)).toEqual(['bulk']);
+    expect(emails.metricsNamespace).toBe('tierq/App/Emails');
+    expect(() => connectionFromOutputs(joined, 'the app')).toThrow(
+      /several tierq queues; choose one with --queue: App\/(Orders|Emails)/,
+    );
   });
 });

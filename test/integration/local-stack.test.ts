@@ -81,6 +81,13 @@ describe('startLocalStack', () => {
       table: expect.stringContaining('Table'),
       principals: { producer: keys, operator: keys },
       metricsNamespace: 'tierq/tierq-dev/TaskQueue',
+      taskQueues: [
+        expect.objectContaining({
+          path: 'tierq-dev/TaskQueue',
+          queues: written.queues,
+          principals: written.principals,
+        }),
+      ],
     });
     expect(written.principals.producer.accessKeyId).not.toBe(written.principals.operator.accessKeyId);
     if (!process.env.TIERQ_TEST_ENDPOINT) {

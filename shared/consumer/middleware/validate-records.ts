@@ -1,10 +1,10 @@
 import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { parseEnvelope } from '../../contract.js';
+import { InvalidMessageCode, InvalidMessageError } from '../../errors.js';
+import { logger } from '../../logger.js';
+import type { TaskRegistry } from '../../registry.js';
 import { batchOf, fail, pending, type RecordState } from '../batch.js';
-import { parseEnvelope } from '../contract.js';
-import { InvalidMessageCode, InvalidMessageError } from '../errors.js';
-import { logger } from '../logger.js';
-import type { TaskRegistry } from '../registry.js';
 
 /** Options for {@link validateRecords}. */
 export interface ValidateRecordsOptions {

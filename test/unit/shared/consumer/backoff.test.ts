@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { RetryPolicy } from '../../../shared/backoff.js';
+import type { RetryPolicy } from '../../../../shared/consumer/backoff.js';
 import {
   backoffDelayMs,
   DEFAULT_RETRY_POLICY,
   validateRetryPolicy,
   visibilityTimeoutSeconds,
-} from '../../../shared/backoff.js';
-import { ConfigError } from '../../../shared/errors.js';
+} from '../../../../shared/consumer/backoff.js';
+import { ConfigError } from '../../../../shared/errors.js';
 
 const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 1_000, maxDelayMs: 300_000 };
 

@@ -1,4 +1,4 @@
-import { TaskTimeoutError } from './errors.js';
+import { TaskTimeoutError } from '../errors.js';
 
 /**
  * Runs `fn` with an AbortSignal that fires after `timeoutMs`; rejects with a TaskTimeoutError at

@@ -1,11 +1,11 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { TaskRegistry } from '../registry.js';
+import { DynamoRateLimiter } from '../stores/rate-limiter.js';
+import { DynamoTaskStore } from '../stores/task-store.js';
 import type { ConsumerConfig } from './config.js';
 import { createConsumer } from './consumer.js';
-import type { TaskRegistry } from './registry.js';
-import { DynamoRateLimiter } from './stores/rate-limiter.js';
-import { DynamoTaskStore } from './stores/task-store.js';
 
 /** What {@link createDefaultConsumer} needs; the clients default to the SDK's own configuration. */
 export interface DefaultConsumerOptions {

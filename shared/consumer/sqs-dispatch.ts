@@ -4,9 +4,9 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { logger } from '../logger.js';
+import { packBatches, SQS_BATCH_LIMITS } from '../pack-batches.js';
 import { fail, type Outcome, type RecordState } from './batch.js';
-import { logger } from './logger.js';
-import { packBatches, SQS_BATCH_LIMITS } from './pack-batches.js';
 
 /** One message to send on behalf of a record (a dead letter or a deferred copy). */
 export interface Send {

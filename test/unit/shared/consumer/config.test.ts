@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadConsumerConfig, queueNameOf, tierOfSource } from '../../../shared/config.js';
-import { ConfigError } from '../../../shared/errors.js';
-import { consumerEnv, TEST_QUEUE_ARN } from '../../helpers/sqs-event.js';
+import { loadConsumerConfig, queueNameOf, tierOfSource } from '../../../../shared/consumer/config.js';
+import { ConfigError } from '../../../../shared/errors.js';
+import { consumerEnv, TEST_QUEUE_ARN } from '../../../helpers/sqs-event.js';
 
 describe('loadConsumerConfig', () => {
   it('reads the tiers in priority order with their queue URLs', () => {

@@ -1,8 +1,8 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { TaskRegistry } from '../registry.js';
+import type { RateLimiter } from '../stores/rate-limiter.js';
+import type { TaskStore } from '../stores/task-store.js';
 import type { ConsumerConfig } from './config.js';
-import type { TaskRegistry } from './registry.js';
-import type { RateLimiter } from './stores/rate-limiter.js';
-import type { TaskStore } from './stores/task-store.js';
 
 /**
  * Everything the consumer's middlewares share: configuration, the registry, the SQS client and

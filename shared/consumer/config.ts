@@ -1,5 +1,5 @@
-import { EnvVar, SQS_MAX_MESSAGE_BYTES, tierQueueUrlVar } from './declaration.js';
-import { ConfigError } from './errors.js';
+import { EnvVar, SQS_MAX_MESSAGE_BYTES, tierQueueUrlVar } from '../declaration.js';
+import { ConfigError } from '../errors.js';
 
 /** One tier as the consumer sees it at run time. */
 export interface TierEndpoint {

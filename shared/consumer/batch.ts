@@ -1,6 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
-import type { TaskEnvelope } from './contract.js';
-import type { AnyTask } from './registry.js';
+import type { TaskEnvelope } from '../contract.js';
+import type { AnyTask } from '../registry.js';
 
 /** What became of one record in this invocation. */
 export const Outcome = {

@@ -1,5 +1,6 @@
 import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { PermanentTaskError } from '../../errors.js';
 import {
   backoffDelayMs,
   DEFAULT_RETRY_POLICY,
@@ -8,7 +9,6 @@ import {
 } from '../backoff.js';
 import { batchOf, Outcome, type RecordState } from '../batch.js';
 import { DeadLetterReason, deadLetterSend, describeError } from '../dead-letter.js';
-import { PermanentTaskError } from '../errors.js';
 import type { ConsumerRuntime } from '../runtime.js';
 import { tierQueueUrl } from '../runtime.js';
 import { type RetryLater, type Send, scheduleRetries, sendForRecords } from '../sqs-dispatch.js';

@@ -1,15 +1,15 @@
 import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { effectiveIdempotencyKey } from '../../contract.js';
+import { IdempotencyConflictError, IdempotencyInProgressError } from '../../errors.js';
+import { logger } from '../../logger.js';
+import { IdempotencyMode } from '../../registry.js';
+import { type CompleteInput, payloadHash, TaskStatus } from '../../stores/task-store.js';
 import { batchOf, fail, Outcome, pending, type RecordState } from '../batch.js';
-import { effectiveIdempotencyKey } from '../contract.js';
 import { DeadLetterReason, deadLetterSend, describeError } from '../dead-letter.js';
 import { deferral } from '../defer.js';
-import { IdempotencyConflictError, IdempotencyInProgressError } from '../errors.js';
-import { logger } from '../logger.js';
-import { IdempotencyMode } from '../registry.js';
 import type { ConsumerRuntime } from '../runtime.js';
 import { type Send, sendForRecords } from '../sqs-dispatch.js';
-import { type CompleteInput, payloadHash, TaskStatus } from '../stores/task-store.js';
 
 type Fn = middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context>;
 

@@ -26,5 +26,8 @@ export {
   type TaskInput,
   TaskRegistry,
 } from './registry.js';
-export { DynamoRateLimiter, type RateLimiter } from './stores/rate-limiter.js';
-export { DynamoTaskStore, getTaskState, type TaskState, type TaskStore } from './stores/task-store.js';
+export { DynamoRateLimiter } from './stores/dynamo-rate-limiter.js';
+export { DynamoTaskStore } from './stores/dynamo-task-store.js';
+export type { RateLimiter } from './stores/rate-limiter.js';
+export { getTaskState, type TaskState } from './stores/task-lookup.js';
+export type { TaskStore } from './stores/task-store.js';

@@ -2,8 +2,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { TaskRegistry } from '../registry.js';
-import { DynamoRateLimiter } from '../stores/rate-limiter.js';
-import { DynamoTaskStore } from '../stores/task-store.js';
+import { DynamoRateLimiter } from '../stores/dynamo-rate-limiter.js';
+import { DynamoTaskStore } from '../stores/dynamo-task-store.js';
 import type { ConsumerConfig } from './config.js';
 import { createConsumer } from './consumer.js';
 

@@ -1,18 +1,11 @@
-import { BatchGetCommand, BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TableSchema } from '../declaration.js';
 import { IdempotencyConflictError, IdempotencyInProgressError, StoreError } from '../errors.js';
+import { batchGetItems, batchPutItems } from './dynamo-batch.js';
 import { type DynamoClientLike, DynamoTable, epochSeconds, type StoredItem } from './dynamo-table.js';
+import { keyOfPk, TASK_SK, taskPk, toTaskRecord } from './dynamo-task-item.js';
 import { readTaskRecord } from './task-lookup.js';
-import {
-  capError,
-  capResult,
-  keyOfPk,
-  TASK_SK,
-  type TaskRecord,
-  TaskStatus,
-  taskPk,
-  toTaskRecord,
-} from './task-record.js';
+import { capError, capResult, type TaskRecord, TaskStatus } from './task-record.js';
 import type {
   AcquireInput,
   AcquireResult,
@@ -24,9 +17,6 @@ import type {
   WriteResult,
 } from './task-store.js';
 
-const BATCH_GET_LIMIT = 100;
-const BATCH_WRITE_LIMIT = 25;
-const UNPROCESSED_RETRIES = 5;
 const ATTRIBUTES = ['pk', 'taskId', 'task', 'status', 'attempts', 'payloadHash', 'lockExpiresAt']
   .concat(['result', 'lastError', 'createdAt', 'updatedAt', 'expiresAt'])
   .map((name) => `#${name}`);
@@ -111,9 +101,8 @@ export class DynamoTaskStore implements TaskStore {
         failed.set(input.key, new StoreError({ operation: 'task.completeMany' }, { cause }));
       }
     }
-    const chunks = chunksOf([...byKey.values()], BATCH_WRITE_LIMIT);
-    for (const unwritten of await Promise.all(chunks.map((chunk) => this.batchWrite(chunk)))) {
-      for (const [key, error] of unwritten) failed.set(key, error);
+    for (const { item, error } of await batchPutItems(this.table, 'task.completeMany', [...byKey.values()])) {
+      failed.set(keyOfPk(item.pk), error);
     }
     return { failed };
   }
@@ -132,8 +121,12 @@ export class DynamoTaskStore implements TaskStore {
   }
 
   async lookup(keys: readonly string[], nowMs = Date.now()): Promise<Map<string, TaskRecord>> {
-    const chunks = chunksOf([...new Set(keys)], BATCH_GET_LIMIT);
-    const items = (await Promise.all(chunks.map((chunk) => this.batchGet(chunk)))).flat();
+    const items = await batchGetItems(
+      this.table,
+      'task.lookup',
+      [...new Set(keys)].map((key) => ({ pk: taskPk(key), sk: TASK_SK })),
+      { projection: ATTRIBUTES.join(', '), names: namesIn(ATTRIBUTES) },
+    );
     const found = new Map<string, TaskRecord>();
     for (const item of items) {
       const record = toTaskRecord(item);
@@ -184,72 +177,6 @@ export class DynamoTaskStore implements TaskStore {
     }
     return { written: false, record: toTaskRecord(written.old) };
   }
-
-  /** One chunk of at most 100 keys. */
-  private async batchGet(keys: string[]): Promise<StoredItem[]> {
-    const operation = 'task.lookup';
-    const items: StoredItem[] = [];
-    const first: StoredItem[] = keys.map((key) => ({ pk: taskPk(key), sk: TASK_SK }));
-    const { left, error } = await drainUnprocessed(first, async (pending) => {
-      const request = {
-        Keys: pending,
-        ConsistentRead: true,
-        ProjectionExpression: ATTRIBUTES.join(', '),
-        ExpressionAttributeNames: namesIn(ATTRIBUTES),
-      };
-      const output = await this.table.call(operation, (c) =>
-        c.send(new BatchGetCommand({ RequestItems: { [this.table.tableName]: request } })),
-      );
-      items.push(...(output.Responses?.[this.table.tableName] ?? []));
-      return output.UnprocessedKeys?.[this.table.tableName]?.Keys ?? [];
-    });
-    if (error !== undefined) throw error;
-    if (left.length > 0) throw unprocessed(operation, left.length);
-    return items;
-  }
-
-  /** One chunk of at most 25 puts; returns the keys left unwritten, each with why. */
-  private async batchWrite(items: StoredItem[]): Promise<Map<string, StoreError>> {
-    const operation = 'task.completeMany';
-    const { left, error } = await drainUnprocessed(
-      items.map((Item) => ({ PutRequest: { Item } })),
-      async (pending) => {
-        const output = await this.table.call(operation, (c) =>
-          c.send(new BatchWriteCommand({ RequestItems: { [this.table.tableName]: pending } })),
-        );
-        return (output.UnprocessedItems?.[this.table.tableName] ?? []) as typeof pending;
-      },
-    );
-    if (left.length === 0) return new Map();
-    const why = error instanceof StoreError ? error : unprocessed(operation, left.length);
-    return new Map(left.map((put) => [keyOfPk(put.PutRequest?.Item?.pk), why]));
-  }
-}
-
-/**
- * Sends `items`, then whatever DynamoDB left unprocessed, with a short jittered backoff, up to
- * {@link UNPROCESSED_RETRIES} more times. Returns what is still unprocessed, and the error that
- * stopped it early if a request failed (everything still pending then counts as unprocessed).
- */
-async function drainUnprocessed<T>(
-  items: T[],
-  send: (pending: T[]) => Promise<T[]>,
-): Promise<{ left: T[]; error?: unknown }> {
-  let pending = items;
-  for (let attempt = 0; pending.length > 0 && attempt <= UNPROCESSED_RETRIES; attempt += 1) {
-    if (attempt > 0) await sleep(10 * 2 ** attempt * (0.5 + Math.random()));
-    try {
-      pending = await send(pending);
-    } catch (error) {
-      return { left: pending, error };
-    }
-  }
-  return { left: pending };
-}
-
-function unprocessed(operation: string, count: number): StoreError {
-  const message = `${operation}: ${count} keys still unprocessed after ${UNPROCESSED_RETRIES + 1} requests`;
-  return new StoreError({ operation, message });
 }
 
 interface UpdateSpec {
@@ -301,15 +228,4 @@ function namesIn(expressions: readonly string[]): Record<string, string> {
   return Object.fromEntries(
     names.map((name) => [name, name === '#expiresAt' ? TableSchema.ttlAttribute : name.slice(1)]),
   );
-}
-
-/** `items` in consecutive runs of at most `size`: DynamoDB's batch operations cap their keys. */
-function chunksOf<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -4,27 +4,10 @@
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type DynamoClientLike, DynamoTable } from './dynamo-table.js';
-import { TASK_SK, type TaskRecord, type TaskStatus, taskPk, toTaskRecord } from './task-record.js';
+import { TASK_SK, taskPk, toTaskRecord } from './dynamo-task-item.js';
+import type { TaskRecord, TaskState } from './task-record.js';
 
-/**
- * What `tierq task <id>` prints.
- *
- * @example
- * ```ts
- * const state: TaskState = await getTaskState({ client, tableName }, 'task-123');
- * ```
- */
-export type TaskState =
-  | {
-      id: string;
-      task: string;
-      status: TaskStatus;
-      attempts: number;
-      result: unknown;
-      error: string | undefined;
-      updatedAt: string;
-    }
-  | { id: string; status: 'unknown' };
+export type { TaskState } from './task-record.js';
 
 /**
  * The record stored under idempotency key `key` (consistent read), or undefined.

@@ -1,6 +1,8 @@
+/**
+ * A task's record as the domain sees it — its state, its idempotency fields and the helpers that
+ * shape what is stored — with nothing of how a store keeps it.
+ */
 import { createHash } from 'node:crypto';
-import { KeyPrefix, TableSchema } from '../declaration.js';
-import type { StoredItem } from './dynamo-table.js';
 
 /**
  * Where a task stands. `retrying` and `dead` both release the lock; only `succeeded` is final.
@@ -139,43 +141,22 @@ export function capError(message: string, maxBytes = MAX_ERROR_BYTES): string {
   return cut + ellipsis;
 }
 
-/** Partition key of a task's item. */
-export const taskPk = (key: string): string => `${KeyPrefix.task}${key}`;
-/** The idempotency key of a task item's partition key. */
-export const keyOfPk = (pk: unknown): string => String(pk).slice(KeyPrefix.task.length);
-/** Sort key of every task item. */
-export const TASK_SK = 'task';
-
 /**
- * Reads a stored item back as a {@link TaskRecord}, parsing the stored result JSON.
+ * What `tierq task <id>` prints.
  *
  * @example
  * ```ts
- * const record = toTaskRecord(Item);
+ * const state: TaskState = await getTaskState({ client, tableName }, 'task-123');
  * ```
  */
-export function toTaskRecord(item: StoredItem): TaskRecord {
-  const record: TaskRecord = {
-    key: keyOfPk(item.pk),
-    taskId: String(item.taskId),
-    task: String(item.task),
-    status: item.status as TaskStatus,
-    attempts: Number(item.attempts ?? 0),
-    payloadHash: String(item.payloadHash),
-    createdAt: String(item.createdAt),
-    updatedAt: String(item.updatedAt),
-    expiresAt: Number(item[TableSchema.ttlAttribute]),
-  };
-  if (typeof item.lockExpiresAt === 'number') record.lockExpiresAt = item.lockExpiresAt;
-  if (typeof item.result === 'string') record.result = parseStoredJson(item.result);
-  if (typeof item.lastError === 'string') record.lastError = item.lastError;
-  return record;
-}
-
-function parseStoredJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text; // Written by something else; show it as it is rather than fail a read.
-  }
-}
+export type TaskState =
+  | {
+      id: string;
+      task: string;
+      status: TaskStatus;
+      attempts: number;
+      result: unknown;
+      error: string | undefined;
+      updatedAt: string;
+    }
+  | { id: string; status: 'unknown' };

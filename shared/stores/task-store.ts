@@ -1,7 +1,9 @@
+/**
+ * The task store's interface: what the consumer needs of task state and idempotency, in one
+ * record per key. It imports no implementation; `DynamoTaskStore` implements it.
+ */
 import type { TaskRecord } from './task-record.js';
 
-export { DynamoTaskStore } from './dynamo-task-store.js';
-export { getTaskState, type TaskState } from './task-lookup.js';
 export {
   canonicalJson,
   capError,
@@ -10,6 +12,7 @@ export {
   MAX_RESULT_BYTES,
   payloadHash,
   type TaskRecord,
+  type TaskState,
   TaskStatus,
 } from './task-record.js';
 

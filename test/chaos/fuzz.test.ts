@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { DeadLetterReason } from '../../shared/consumer/dead-letter.js';
 import type { DeadLetterInfo } from '../../shared/dlq/dead-letter-info.js';
-import { getTaskState } from '../../shared/stores/task-store.js';
+import { getTaskState } from '../../shared/stores/task-lookup.js';
 import { uniqueName, waitFor } from '../helpers/aws.js';
 import { principalClients } from '../helpers/e2e.js';
 import { badCases } from './fuzz/bad-cases.js';

@@ -8,7 +8,7 @@ import {
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { localClientConfig } from '../../local/emulators.js';
 import { startWireProxy, WireFault, type WirePolicy, type WireProxy } from '../../local/wire-proxy.js';
-import { DynamoTaskStore } from '../../shared/stores/task-store.js';
+import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
 import { createTestTable, uniqueName } from '../helpers/aws.js';
 import { isCompletionWrite } from './faults.js';
 

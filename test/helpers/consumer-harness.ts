@@ -14,8 +14,8 @@ import type { ConsumerConfig } from '../../shared/consumer/config.js';
 import { createConsumer } from '../../shared/consumer/consumer.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../../shared/declaration.js';
 import { type AnyTask, TaskRegistry } from '../../shared/registry.js';
-import { DynamoRateLimiter } from '../../shared/stores/rate-limiter.js';
-import { DynamoTaskStore } from '../../shared/stores/task-store.js';
+import { DynamoRateLimiter } from '../../shared/stores/dynamo-rate-limiter.js';
+import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
 import { createTestTable, dynamoClient, sqsClient, uniqueName } from './aws.js';
 import { lambdaContext } from './sqs-event.js';
 

@@ -7,7 +7,7 @@ import { localClientConfig } from '../../local/emulators.js';
 import { startWireProxy, WireFault } from '../../local/wire-proxy.js';
 import { PermanentTaskError } from '../../shared/errors.js';
 import { defineTask } from '../../shared/registry.js';
-import { getTaskState } from '../../shared/stores/task-store.js';
+import { getTaskState } from '../../shared/stores/task-lookup.js';
 import { waitFor } from '../helpers/aws.js';
 import { consumerHarness, TIERS } from '../helpers/consumer-harness.js';
 

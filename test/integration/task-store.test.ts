@@ -2,13 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IdempotencyConflictError, IdempotencyInProgressError } from '../../shared/errors.js';
-import {
-  type AcquireInput,
-  DynamoTaskStore,
-  getTaskState,
-  MAX_RESULT_BYTES,
-  payloadHash,
-} from '../../shared/stores/task-store.js';
+import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
+import { getTaskState } from '../../shared/stores/task-lookup.js';
+import { type AcquireInput, MAX_RESULT_BYTES, payloadHash } from '../../shared/stores/task-store.js';
 import { createTestTable, dynamoClient } from '../helpers/aws.js';
 
 let tableName: string;

@@ -6,8 +6,9 @@ import {
   IdempotencyInProgressError,
   StoreError,
 } from '../../../../shared/errors.js';
-import { DynamoRateLimiter } from '../../../../shared/stores/rate-limiter.js';
-import { type AcquireInput, DynamoTaskStore } from '../../../../shared/stores/task-store.js';
+import { DynamoRateLimiter } from '../../../../shared/stores/dynamo-rate-limiter.js';
+import { DynamoTaskStore } from '../../../../shared/stores/dynamo-task-store.js';
+import type { AcquireInput } from '../../../../shared/stores/task-store.js';
 
 /** A document client whose every request rejects with `error`; no network is touched. */
 function failingClient(error: Error): DynamoDBDocumentClient {

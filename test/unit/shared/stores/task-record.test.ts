@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toTaskRecord } from '../../../../shared/stores/dynamo-task-item.js';
 import {
   canonicalJson,
   capError,
@@ -6,7 +7,6 @@ import {
   MAX_ERROR_BYTES,
   MAX_RESULT_BYTES,
   payloadHash,
-  toTaskRecord,
 } from '../../../../shared/stores/task-record.js';
 
 describe('payloadHash', () => {

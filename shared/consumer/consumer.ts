@@ -1,7 +1,6 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { batchOf } from './batch.js';
 import { deadLetterInvalid } from './middleware/dead-letter-invalid.js';
 import { deferNotDue } from './middleware/defer-not-due.js';
 import { idempotency } from './middleware/idempotency.js';
@@ -10,6 +9,7 @@ import { retries } from './middleware/retries.js';
 import { sqsBatch } from './middleware/sqs-batch.js';
 import { taskMetrics } from './middleware/task-metrics.js';
 import { validateRecords } from './middleware/validate-records.js';
+import { batchOf } from './record-state.js';
 import { runTasks } from './run-tasks.js';
 import type { ConsumerRuntime } from './runtime.js';
 

@@ -1,6 +1,6 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { InvalidMessageCode } from '../errors.js';
-import { Outcome, type RecordState } from './batch.js';
+import { Outcome, type RecordState } from './record-state.js';
 import type { Send } from './sqs-dispatch.js';
 
 /** Why a message was dead-lettered: the `tierq-reason` attribute. */

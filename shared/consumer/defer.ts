@@ -1,7 +1,7 @@
 import { serializeEnvelope } from '../contract.js';
-import type { RecordState } from './batch.js';
-import { Outcome } from './batch.js';
 import type { TierEndpoint } from './config.js';
+import type { RecordState } from './record-state.js';
+import { Outcome } from './record-state.js';
 import type { Send } from './sqs-dispatch.js';
 
 /** SQS's DelaySeconds maximum: longer waits take several hops. */

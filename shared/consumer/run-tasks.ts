@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { logger } from '../logger.js';
-import { type BatchState, fail, Outcome, pending, type RecordState } from './batch.js';
+import { type BatchState, fail, Outcome, pending, type RecordState } from './record-state.js';
 import { runWithTimeout } from './run-with-timeout.js';
 
 /** Time kept back from the Lambda deadline so failures can still be recorded and reported. */

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { logger } from '../logger.js';
 import { packBatches, SQS_BATCH_LIMITS } from '../pack-batches.js';
-import { fail, type Outcome, type RecordState } from './batch.js';
+import { fail, type Outcome, type RecordState } from './record-state.js';
 
 /** One message to send on behalf of a record (a dead letter or a deferred copy). */
 export interface Send {

@@ -1,7 +1,7 @@
 import type { InvalidMessageError } from '../../errors.js';
 import { logger } from '../../logger.js';
-import type { RecordState } from '../batch.js';
 import { DeadLetterReason, deadLetterSend } from '../dead-letter.js';
+import type { RecordState } from '../record-state.js';
 import type { ConsumerRuntime } from '../runtime.js';
 import { sendForRecords } from '../sqs-dispatch.js';
 

@@ -1,7 +1,7 @@
 import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { batchOf, fail, pending } from '../batch.js';
 import { deferral } from '../defer.js';
+import { batchOf, fail, pending } from '../record-state.js';
 import type { ConsumerRuntime } from '../runtime.js';
 import { type Send, sendForRecords } from '../sqs-dispatch.js';
 

@@ -5,9 +5,9 @@ import { IdempotencyConflictError, IdempotencyInProgressError } from '../../erro
 import { logger } from '../../logger.js';
 import { IdempotencyMode } from '../../registry.js';
 import { type CompleteInput, payloadHash, TaskStatus } from '../../stores/task-store.js';
-import { batchOf, fail, Outcome, pending, type RecordState } from '../batch.js';
 import { DeadLetterReason, deadLetterSend, describeError } from '../dead-letter.js';
 import { deferral } from '../defer.js';
+import { batchOf, fail, Outcome, pending, type RecordState } from '../record-state.js';
 import type { ConsumerRuntime } from '../runtime.js';
 import { type Send, sendForRecords } from '../sqs-dispatch.js';
 

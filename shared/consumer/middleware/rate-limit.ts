@@ -1,8 +1,8 @@
 import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger } from '../../logger.js';
-import { batchOf, fail, pending, type RecordState } from '../batch.js';
 import { deferral } from '../defer.js';
+import { batchOf, fail, pending, type RecordState } from '../record-state.js';
 import type { ConsumerRuntime } from '../runtime.js';
 import { type Send, sendForRecords } from '../sqs-dispatch.js';
 

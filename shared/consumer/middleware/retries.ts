@@ -7,8 +7,8 @@ import {
   type RetryPolicy,
   visibilityTimeoutSeconds,
 } from '../backoff.js';
-import { batchOf, Outcome, type RecordState } from '../batch.js';
 import { DeadLetterReason, deadLetterSend, describeError } from '../dead-letter.js';
+import { batchOf, Outcome, type RecordState } from '../record-state.js';
 import type { ConsumerRuntime } from '../runtime.js';
 import { tierQueueUrl } from '../runtime.js';
 import { type RetryLater, type Send, scheduleRetries, sendForRecords } from '../sqs-dispatch.js';

@@ -1,8 +1,8 @@
 import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { batchOf, Outcome, recordState } from '../batch.js';
 import type { TierEndpoint } from '../config.js';
 import { tierOfSource } from '../config.js';
+import { batchOf, Outcome, recordState } from '../record-state.js';
 
 /** Options for {@link sqsBatch}. */
 export interface SqsBatchOptions {

@@ -2,7 +2,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { batchOf, Outcome, type RecordState } from '../batch.js';
+import { batchOf, Outcome, type RecordState } from '../record-state.js';
 
 type Fn = middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context>;
 

@@ -4,7 +4,7 @@ import { parseEnvelope } from '../../contract.js';
 import { InvalidMessageCode, InvalidMessageError } from '../../errors.js';
 import { logger } from '../../logger.js';
 import type { TaskRegistry } from '../../registry.js';
-import { batchOf, fail, pending, type RecordState } from '../batch.js';
+import { batchOf, fail, pending, type RecordState } from '../record-state.js';
 
 /** Options for {@link validateRecords}. */
 export interface ValidateRecordsOptions {

@@ -1,3 +1,7 @@
+/**
+ * How long a failed task waits before its next attempt: exponential backoff with full jitter,
+ * and the retry policy's limits.
+ */
 import { ConfigError } from '../errors.js';
 
 /**

@@ -1,3 +1,7 @@
+/**
+ * The consumer's configuration, read from the environment the `TaskQueue` construct sets and
+ * validated once at module load.
+ */
 import { EnvVar, SQS_MAX_MESSAGE_BYTES, tierQueueUrlVar } from '../declaration.js';
 import { ConfigError } from '../errors.js';
 

@@ -1,3 +1,7 @@
+/**
+ * `createConsumer`: the Middy handler that runs a batch of SQS records through the consumer's
+ * middleware chain.
+ */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';

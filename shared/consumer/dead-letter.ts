@@ -1,7 +1,12 @@
+/**
+ * Dead letters: why a record goes to the DLQ, the tierq-* attributes that say so, and the one
+ * path that sends them.
+ */
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { InvalidMessageCode } from '../errors.js';
-import { Outcome, type RecordState } from './record-state.js';
-import type { Send } from './sqs-dispatch.js';
+import type { RecordState } from './record-state.js';
+import type { ConsumerRuntime } from './runtime.js';
+import { type Send, sendForRecords } from './sqs-dispatch.js';
 
 /** Why a message was dead-lettered: the `tierq-reason` attribute. */
 export const DeadLetterReason = {
@@ -85,7 +90,25 @@ export function deadLetterSend(letter: DeadLetter, deadLetterQueueUrl: string, n
     queueUrl: deadLetterQueueUrl,
     body: letter.state.record.body,
     attributes: deadLetterAttributes(letter, now),
-    outcome: Outcome.deadLettered,
-    reason: `${letter.reason}: ${letter.error}`,
+    outcome: { kind: 'deadLettered', reason: `${letter.reason}: ${letter.error}` },
   };
+}
+
+/**
+ * Sends the dead letters, each acknowledged only once its letter is stored; a record whose send
+ * fails stays failed, so SQS redelivers it.
+ *
+ * @example
+ * await deadLetterOrFail(runtime, [{ state, reason: 'max-attempts', error: 'Error: boom', attempts: 5 }]);
+ */
+export async function deadLetterOrFail(
+  runtime: Pick<ConsumerRuntime, 'sqs' | 'config' | 'now'>,
+  letters: readonly DeadLetter[],
+): Promise<void> {
+  if (letters.length === 0) return;
+  const now = new Date(runtime.now());
+  await sendForRecords(
+    runtime.sqs,
+    letters.map((letter) => deadLetterSend(letter, runtime.config.deadLetterQueueUrl, now)),
+  );
 }

@@ -1,3 +1,7 @@
+/**
+ * `createDefaultConsumer`: the consumer wired to the stack's table, SQS and Powertools Metrics,
+ * as a Lambda entry point wants it.
+ */
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';

@@ -1,50 +1,67 @@
+/**
+ * The state of each record of a batch as the middlewares pass it along: a few facts read once
+ * (tier, receive count, the parsed envelope and task), what the task's run did, and one outcome
+ * that tells the story of the record — pending until a step settles it.
+ */
 import type { SQSRecord } from 'aws-lambda';
 import type { TaskEnvelope } from '../contract.js';
 import type { AnyTask } from '../registry.js';
 
-/** What became of one record in this invocation. */
-export const Outcome = {
-  /** Still to be processed by the next step. */
-  pending: 'pending',
-  succeeded: 'succeeded',
-  /** Reported in batchItemFailures: SQS redelivers it after its visibility timeout. */
-  failed: 'failed',
-  /** Safely stored in the DLQ with a reason; acknowledged. */
-  deadLettered: 'dead-lettered',
-  /** Re-enqueued for later (not due, rate-limited, duplicate in progress); acknowledged. */
-  deferred: 'deferred',
-  /** A duplicate of a completed task: acknowledged without running. */
-  duplicate: 'duplicate',
+/** Why a record was re-enqueued for later instead of run now. */
+export const DeferCause = {
+  /** Its `runAt` is still ahead. */
+  notDue: 'not-due',
+  /** Its task's rate limit has no token for it yet. */
+  rateLimited: 'rate-limited',
+  /** Another delivery of the same task holds the idempotency lock. */
+  inProgress: 'in-progress',
 } as const;
-export type Outcome = (typeof Outcome)[keyof typeof Outcome];
+export type DeferCause = (typeof DeferCause)[keyof typeof DeferCause];
+
+/**
+ * What becomes of a record. Everything but `pending` and `failed` is acknowledged (SQS deletes
+ * the message); `failed` is named in `batchItemFailures`, so SQS redelivers it.
+ */
+export type Outcome =
+  | { readonly kind: 'pending' }
+  /** The task ran and succeeded (its completion is stored by the idempotency step). */
+  | { readonly kind: 'succeeded' }
+  /** A duplicate of a task that already succeeded: not run; `result` is the stored one. */
+  | { readonly kind: 'duplicate'; readonly result: unknown }
+  /** A copy was re-enqueued to run later; the copy is safely stored. */
+  | { readonly kind: 'deferred'; readonly cause: DeferCause; readonly reason: string }
+  /** Safely stored in the DLQ, with `reason` (`<code>: <sentence>`). */
+  | { readonly kind: 'deadLettered'; readonly reason: string }
+  /** Left for SQS to redeliver; `retryInMs` when its next attempt was scheduled with backoff. */
+  | {
+      readonly kind: 'failed';
+      readonly reason: string;
+      readonly error: unknown;
+      readonly retryInMs?: number;
+    };
+
+/** What the task's handler did in this invocation, when it ran. */
+export type Run =
+  | { readonly ok: true; readonly result: unknown; readonly finishedAtMs: number }
+  | { readonly ok: false; readonly error: unknown; readonly finishedAtMs: number };
 
 /** One SQS record's journey through the middleware chain. */
 export interface RecordState {
   readonly record: SQSRecord;
-  readonly messageId: string;
   /** The tier the record was received from, or undefined when its queue is not a known tier. */
   readonly tier: string | undefined;
   /** SQS's ApproximateReceiveCount for this copy of the message. */
   readonly receiveCount: number;
   /** This attempt's number: failed attempts of earlier copies plus this copy's receive count. */
   attempt: number;
+  /** The body, once it parsed as a v1 envelope. */
   envelope?: TaskEnvelope;
+  /** The registered task it names, once known. */
   task?: AnyTask;
-  /** The payload after the task's schema (transforms applied). */
+  /** The payload after the task's schema (transforms applied), once valid. */
   payload?: unknown;
+  run?: Run;
   outcome: Outcome;
-  result?: unknown;
-  error?: unknown;
-  /** A readable reason for a failure, dead-letter or deferral. */
-  reason?: string;
-  /** True when the failure came from the task itself (eligible for backoff or the DLQ). */
-  taskFailure?: boolean;
-  /** Set when the deferral was the rate limiter's. */
-  rateLimited?: boolean;
-  /** Set when a failed record's next attempt was scheduled with backoff. */
-  retryDelayMs?: number;
-  /** When the task finished running (success or failure), epoch ms. */
-  finishedAtMs?: number;
 }
 
 /** The state of a whole batch, shared by the middlewares through {@link batchOf}. */
@@ -61,7 +78,7 @@ const batches = new WeakMap<object, BatchState>();
  *
  * @example
  * const batch = batchOf(request.event);
- * for (const r of pending(batch)) r.outcome = Outcome.succeeded;
+ * for (const r of pending(batch)) fail(r, 'not handled');
  */
 export function batchOf(event: object): BatchState {
   let batch = batches.get(event);
@@ -74,7 +91,7 @@ export function batchOf(event: object): BatchState {
 
 /** The records no step has settled yet. */
 export function pending(batch: BatchState): RecordState[] {
-  return batch.records.filter((r) => r.outcome === Outcome.pending);
+  return batch.records.filter((r) => r.outcome.kind === 'pending');
 }
 
 /**
@@ -85,19 +102,10 @@ export function pending(batch: BatchState): RecordState[] {
  */
 export function recordState(record: SQSRecord, tier: string | undefined): RecordState {
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1;
-  return {
-    record,
-    messageId: record.messageId,
-    tier,
-    receiveCount,
-    attempt: receiveCount,
-    outcome: Outcome.pending,
-  };
+  return { record, tier, receiveCount, attempt: receiveCount, outcome: { kind: 'pending' } };
 }
 
 /** Settles a record as failed: it will be reported so SQS redelivers it. */
 export function fail(state: RecordState, reason: string, error?: unknown): void {
-  state.outcome = Outcome.failed;
-  state.reason = reason;
-  state.error = error;
+  state.outcome = { kind: 'failed', reason, error };
 }

@@ -1,7 +1,10 @@
+/**
+ * The core of the consumer: each validated record's task, run with its timeout.
+ */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { logger } from '../logger.js';
-import { type BatchState, fail, Outcome, pending, type RecordState } from './record-state.js';
+import { type BatchState, fail, pending, type RecordState } from './record-state.js';
 import { runWithTimeout } from './run-with-timeout.js';
 
 /** Time kept back from the Lambda deadline so failures can still be recorded and reported. */
@@ -15,7 +18,7 @@ async function runOne(state: RecordState, context: Context): Promise<void> {
   const timeoutMs = Math.min(task.timeoutMs ?? Number.POSITIVE_INFINITY, remaining);
   try {
     let taskLogger: Logger | undefined;
-    state.result = await runWithTimeout(task.name, timeoutMs, (signal) =>
+    const result = await runWithTimeout(task.name, timeoutMs, (signal) =>
       task.handler(state.payload, {
         id: envelope.id,
         task: task.name,
@@ -29,14 +32,13 @@ async function runOne(state: RecordState, context: Context): Promise<void> {
         },
       }),
     );
-    state.outcome = Outcome.succeeded;
-    state.finishedAtMs = Date.now();
+    state.run = { ok: true, result, finishedAtMs: Date.now() };
+    state.outcome = { kind: 'succeeded' };
     logger.info('task succeeded', { taskId: envelope.id, task: task.name, attempt: state.attempt });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    state.run = { ok: false, error, finishedAtMs: Date.now() };
     fail(state, `task threw: ${message}`, error);
-    state.taskFailure = true;
-    state.finishedAtMs = Date.now();
     logger.warn('task failed', { taskId: envelope.id, task: task.name, attempt: state.attempt, error });
   }
 }

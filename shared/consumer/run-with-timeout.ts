@@ -1,3 +1,6 @@
+/**
+ * Running a task against a deadline, with an AbortSignal it may honour.
+ */
 import { TaskTimeoutError } from '../errors.js';
 
 /**

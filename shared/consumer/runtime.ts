@@ -1,3 +1,6 @@
+/**
+ * What the consumer's middlewares share: configuration, registry, clients, stores and clock.
+ */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { TaskRegistry } from '../registry.js';
 import type { RateLimiter } from '../stores/rate-limiter.js';

@@ -1,3 +1,7 @@
+/**
+ * The consumer's SQS writes on behalf of records — deferred copies, dead letters, retry
+ * visibility — batched, with each record settled by its own entry's result.
+ */
 import {
   ChangeMessageVisibilityBatchCommand,
   type MessageAttributeValue,
@@ -16,8 +20,7 @@ export interface Send {
   readonly delaySeconds?: number;
   readonly attributes?: Record<string, MessageAttributeValue>;
   /** The outcome the record takes once the send is safely stored. */
-  readonly outcome: typeof Outcome.deadLettered | typeof Outcome.deferred;
-  readonly reason: string;
+  readonly outcome: Extract<Outcome, { kind: 'deadLettered' | 'deferred' }>;
 }
 
 function byQueue<T extends { queueUrl: string }>(items: readonly T[]): T[][] {
@@ -46,7 +49,7 @@ function messageBytes(send: Send): number {
  * so SQS redelivers it.
  *
  * @example
- * await sendForRecords(sqs, [{ state, queueUrl: dlqUrl, body: state.record.body, outcome: 'dead-lettered', reason }]);
+ * await sendForRecords(sqs, [{ state, queueUrl: dlqUrl, body: state.record.body, outcome: { kind: 'deadLettered', reason } }]);
  */
 export async function sendForRecords(sqs: SQSClient, sends: readonly Send[]): Promise<void> {
   // Split by size too: ten dead letters of large bodies would exceed the batch limit, and the
@@ -74,7 +77,6 @@ export async function sendForRecords(sqs: SQSClient, sends: readonly Send[]): Pr
             fail(s.state, `could not send to ${s.queueUrl}: ${failure.Code} ${failure.Message ?? ''}`.trim());
           } else {
             s.state.outcome = s.outcome;
-            s.state.reason = s.reason;
           }
         });
       } catch (error) {

@@ -1,3 +1,6 @@
+/**
+ * Enqueue-time deduplication: the producer's claim on a dedup key, in the tierq table.
+ */
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,

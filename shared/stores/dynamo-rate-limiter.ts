@@ -1,3 +1,6 @@
+/**
+ * The distributed token bucket on DynamoDB: one conditional write per task name per batch.
+ */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { KeyPrefix, TableSchema } from '../declaration.js';
 import { StoreError } from '../errors.js';

@@ -1,3 +1,7 @@
+/**
+ * One table and one document client shared by the stores: request counting, SDK errors as
+ * `StoreError`, failed conditions as the old item.
+ */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';

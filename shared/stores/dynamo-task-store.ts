@@ -1,3 +1,6 @@
+/**
+ * The task store on DynamoDB: task state and idempotency in one item per key.
+ */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TableSchema } from '../declaration.js';
 import { IdempotencyConflictError, IdempotencyInProgressError, StoreError } from '../errors.js';

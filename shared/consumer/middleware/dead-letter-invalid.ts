@@ -1,9 +1,11 @@
+/**
+ * The consumer's answer to invalid records: the DLQ at once, with the reason.
+ */
 import type { InvalidMessageError } from '../../errors.js';
 import { logger } from '../../logger.js';
-import { DeadLetterReason, deadLetterSend } from '../dead-letter.js';
+import { DeadLetterReason, deadLetterOrFail } from '../dead-letter.js';
 import type { RecordState } from '../record-state.js';
 import type { ConsumerRuntime } from '../runtime.js';
-import { sendForRecords } from '../sqs-dispatch.js';
 
 /**
  * The `onInvalid` handler that sends invalid records to the DLQ at once, with the reason, and
@@ -15,23 +17,21 @@ import { sendForRecords } from '../sqs-dispatch.js';
  */
 export function deadLetterInvalid(runtime: Pick<ConsumerRuntime, 'sqs' | 'config' | 'now'>) {
   return async (invalid: readonly { state: RecordState; error: InvalidMessageError }[]): Promise<void> => {
-    const now = new Date(runtime.now());
     for (const { state, error } of invalid) {
       logger.warn('invalid message dead-lettered', {
-        messageId: state.messageId,
+        messageId: state.record.messageId,
         code: error.code,
         reason: error.reason,
       });
     }
-    await sendForRecords(
-      runtime.sqs,
-      invalid.map(({ state, error }) =>
-        deadLetterSend(
-          { state, reason: error.code ?? DeadLetterReason.InvalidEnvelope, error: error.reason, attempts: 0 },
-          runtime.config.deadLetterQueueUrl,
-          now,
-        ),
-      ),
+    await deadLetterOrFail(
+      runtime,
+      invalid.map(({ state, error }) => ({
+        state,
+        reason: error.code ?? DeadLetterReason.InvalidEnvelope,
+        error: error.reason,
+        attempts: 0,
+      })),
     );
   };
 }

@@ -1,9 +1,11 @@
+/**
+ * Middleware: records whose `runAt` is ahead wait as deferred copies instead of running.
+ */
 import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { deferral } from '../defer.js';
-import { batchOf, fail, pending } from '../record-state.js';
+import { type Deferral, deferOrFail } from '../defer.js';
+import { batchOf, DeferCause, pending } from '../record-state.js';
 import type { ConsumerRuntime } from '../runtime.js';
-import { type Send, sendForRecords } from '../sqs-dispatch.js';
 
 type Fn = middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context>;
 
@@ -20,22 +22,15 @@ export function deferNotDue(
 ): middy.MiddlewareObj<SQSEvent, SQSBatchResponse, Error, Context> {
   const deferNotDueBefore: Fn = async (request) => {
     const now = runtime.now();
-    const sends: Send[] = [];
+    const deferrals: Deferral[] = [];
     for (const state of pending(batchOf(request.event))) {
       const runAt = state.envelope?.runAt ? Date.parse(state.envelope.runAt) : Number.NaN;
       // Never early: a sub-second remainder still waits a whole second (SQS's delay unit).
       if (!(runAt > now)) continue;
-      const send = deferral(
-        state,
-        runtime.config.tiers,
-        runAt - now,
-        `not due until ${state.envelope?.runAt}`,
-        runtime.maxHopSeconds,
-      );
-      if (send) sends.push(send);
-      else fail(state, 'not yet due, but its queue is not a known tier: cannot re-enqueue');
+      const reason = `not due until ${state.envelope?.runAt}`;
+      deferrals.push({ state, delayMs: runAt - now, cause: DeferCause.notDue, reason });
     }
-    if (sends.length > 0) await sendForRecords(runtime.sqs, sends);
+    await deferOrFail(runtime, deferrals);
   };
   return { before: deferNotDueBefore };
 }

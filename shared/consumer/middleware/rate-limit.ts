@@ -1,10 +1,12 @@
+/**
+ * Middleware: each task's distributed rate limit; records over it are deferred.
+ */
 import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger } from '../../logger.js';
-import { deferral } from '../defer.js';
-import { batchOf, fail, pending, type RecordState } from '../record-state.js';
+import { type Deferral, deferOrFail } from '../defer.js';
+import { batchOf, DeferCause, fail, pending, type RecordState } from '../record-state.js';
 import type { ConsumerRuntime } from '../runtime.js';
-import { type Send, sendForRecords } from '../sqs-dispatch.js';
 
 type Fn = middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context>;
 
@@ -26,7 +28,7 @@ export function rateLimit(
       if (!state.task?.rateLimit) continue;
       groups.set(state.task.name, [...(groups.get(state.task.name) ?? []), state]);
     }
-    const sends: Send[] = [];
+    const deferrals: Deferral[] = [];
     await Promise.all(
       [...groups].map(async ([name, states]) => {
         const limit = states[0]?.task?.rateLimit;
@@ -40,17 +42,13 @@ export function rateLimit(
           );
           const spacingMs = 1_000 / limit.perSecond;
           states.slice(granted).forEach((state, i) => {
-            state.rateLimited = true;
-            const delayMs = retryAfterMs + i * spacingMs;
-            const send = deferral(
+            const reason = `rate limited (${limit.perSecond}/s)`;
+            deferrals.push({
               state,
-              runtime.config.tiers,
-              delayMs,
-              `rate limited (${limit.perSecond}/s)`,
-              runtime.maxHopSeconds,
-            );
-            if (send) sends.push(send);
-            else fail(state, 'rate limited, but its queue is not a known tier: cannot re-enqueue');
+              delayMs: retryAfterMs + i * spacingMs,
+              cause: DeferCause.rateLimited,
+              reason,
+            });
           });
         } catch (error) {
           logger.error('rate limiter unavailable; records will be redelivered', { task: name, error });
@@ -58,7 +56,7 @@ export function rateLimit(
         }
       }),
     );
-    if (sends.length > 0) await sendForRecords(runtime.sqs, sends);
+    await deferOrFail(runtime, deferrals);
   };
   return { before: rateLimitBefore };
 }

@@ -1,3 +1,6 @@
+/**
+ * Middleware: after a task fails, a retry with backoff or the DLQ with a reason.
+ */
 import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { PermanentTaskError } from '../../errors.js';
@@ -7,11 +10,11 @@ import {
   type RetryPolicy,
   visibilityTimeoutSeconds,
 } from '../backoff.js';
-import { DeadLetterReason, deadLetterSend, describeError } from '../dead-letter.js';
-import { batchOf, Outcome, type RecordState } from '../record-state.js';
+import { type DeadLetter, DeadLetterReason, deadLetterOrFail, describeError } from '../dead-letter.js';
+import { batchOf, type RecordState } from '../record-state.js';
 import type { ConsumerRuntime } from '../runtime.js';
 import { tierQueueUrl } from '../runtime.js';
-import { type RetryLater, type Send, scheduleRetries, sendForRecords } from '../sqs-dispatch.js';
+import { type RetryLater, scheduleRetries } from '../sqs-dispatch.js';
 
 type Fn = middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context>;
 
@@ -21,8 +24,12 @@ export function retryPolicyOf(state: RecordState): RetryPolicy {
 }
 
 /** Why a failed attempt should go to the DLQ now, or undefined to retry it. */
-function deadLetterReason(state: RecordState, maxReceiveCount: number): DeadLetterReason | undefined {
-  if (state.error instanceof PermanentTaskError) return DeadLetterReason.PermanentError;
+function deadLetterReason(
+  state: RecordState,
+  error: unknown,
+  maxReceiveCount: number,
+): DeadLetterReason | undefined {
+  if (error instanceof PermanentTaskError) return DeadLetterReason.PermanentError;
   if (state.attempt >= retryPolicyOf(state).maxAttempts) return DeadLetterReason.MaxAttempts;
   // Dead-letter ourselves on the last receive SQS allows, so the dead letter carries its reason and tier.
   if (state.receiveCount >= maxReceiveCount) return DeadLetterReason.MaxReceives;
@@ -45,30 +52,23 @@ export function retries(
   random: () => number = Math.random,
 ): middy.MiddlewareObj<SQSEvent, SQSBatchResponse, Error, Context> {
   const retriesAfter: Fn = async (request) => {
-    const failed = batchOf(request.event).records.filter(
-      (s) => s.outcome === Outcome.failed && s.taskFailure,
-    );
-    const deadLetters: Send[] = [];
+    const deadLetters: DeadLetter[] = [];
     const later: RetryLater[] = [];
-    const now = new Date(runtime.now());
-    for (const state of failed) {
-      const reason = deadLetterReason(state, runtime.config.maxReceiveCount);
+    for (const state of batchOf(request.event).records) {
+      const { outcome, run } = state;
+      // Only a failure of the task itself: infrastructure failures are SQS's to redeliver.
+      if (outcome.kind !== 'failed' || run?.ok !== false) continue;
+      const reason = deadLetterReason(state, run.error, runtime.config.maxReceiveCount);
       if (reason) {
-        deadLetters.push(
-          deadLetterSend(
-            { state, reason, error: describeError(state.error), attempts: state.attempt },
-            runtime.config.deadLetterQueueUrl,
-            now,
-          ),
-        );
+        deadLetters.push({ state, reason, error: describeError(run.error), attempts: state.attempt });
         continue;
       }
-      const queueUrl = tierQueueUrl(runtime, state.tier);
       const delayMs = backoffDelayMs(state.attempt, retryPolicyOf(state), random);
-      state.retryDelayMs = delayMs;
+      state.outcome = { ...outcome, retryInMs: delayMs };
+      const queueUrl = tierQueueUrl(runtime, state.tier);
       if (queueUrl) later.push({ state, queueUrl, visibilitySeconds: visibilityTimeoutSeconds(delayMs) });
     }
-    await Promise.all([sendForRecords(runtime.sqs, deadLetters), scheduleRetries(runtime.sqs, later)]);
+    await Promise.all([deadLetterOrFail(runtime, deadLetters), scheduleRetries(runtime.sqs, later)]);
   };
   return { after: retriesAfter };
 }

@@ -1,8 +1,11 @@
+/**
+ * Middleware, outermost: the SQS event in as per-record state, the partial batch response out.
+ */
 import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { TierEndpoint } from '../config.js';
 import { tierOfSource } from '../config.js';
-import { batchOf, Outcome, recordState } from '../record-state.js';
+import { batchOf, recordState } from '../record-state.js';
 
 /** Options for {@link sqsBatch}. */
 export interface SqsBatchOptions {
@@ -29,10 +32,10 @@ export function sqsBatch(
   const sqsBatchAfter: middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context> = (request) => {
     const batch = batchOf(request.event);
     // A record no step settled was never handled: report it rather than let SQS delete it.
-    const failures = batch.records.filter(
-      (r) => r.outcome === Outcome.failed || r.outcome === Outcome.pending,
-    );
-    request.response = { batchItemFailures: failures.map((r) => ({ itemIdentifier: r.messageId })) };
+    const failures = batch.records.filter((r) => r.outcome.kind === 'failed' || r.outcome.kind === 'pending');
+    request.response = {
+      batchItemFailures: failures.map((r) => ({ itemIdentifier: r.record.messageId })),
+    };
   };
   return { before: sqsBatchBefore, after: sqsBatchAfter };
 }

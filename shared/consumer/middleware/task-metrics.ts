@@ -1,8 +1,11 @@
+/**
+ * Middleware: the consumer's EMF metrics per task name, from the settled outcomes.
+ */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { batchOf, Outcome, type RecordState } from '../record-state.js';
+import { batchOf, DeferCause, type RecordState } from '../record-state.js';
 
 type Fn = middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context>;
 
@@ -23,14 +26,14 @@ function countsOf(states: readonly RecordState[]): Record<string, number> {
   const add = (name: string) => {
     counts[name] = (counts[name] ?? 0) + 1;
   };
-  for (const s of states) {
-    if (s.outcome === Outcome.succeeded) add(TaskMetric.succeeded);
-    if (s.taskFailure) add(TaskMetric.failed);
-    if (s.outcome === Outcome.failed && s.retryDelayMs !== undefined) add(TaskMetric.retried);
-    if (s.outcome === Outcome.deadLettered) add(TaskMetric.deadLettered);
-    if (s.outcome === Outcome.deferred) add(TaskMetric.deferred);
-    if (s.rateLimited && s.outcome === Outcome.deferred) add(TaskMetric.rateLimited);
-    if (s.outcome === Outcome.duplicate) add(TaskMetric.duplicate);
+  for (const { outcome, run } of states) {
+    if (run?.ok === false) add(TaskMetric.failed);
+    if (outcome.kind === 'succeeded') add(TaskMetric.succeeded);
+    if (outcome.kind === 'failed' && outcome.retryInMs !== undefined) add(TaskMetric.retried);
+    if (outcome.kind === 'deadLettered') add(TaskMetric.deadLettered);
+    if (outcome.kind === 'deferred') add(TaskMetric.deferred);
+    if (outcome.kind === 'deferred' && outcome.cause === DeferCause.rateLimited) add(TaskMetric.rateLimited);
+    if (outcome.kind === 'duplicate') add(TaskMetric.duplicate);
   }
   return counts;
 }
@@ -57,13 +60,13 @@ export function taskMetrics(
       metrics.addDimension('task', task);
       for (const [name, value] of Object.entries(countsOf(states)))
         metrics.addMetric(name, MetricUnit.Count, value);
-      for (const s of states) {
-        const enqueuedAt = s.envelope?.enqueuedAt ? Date.parse(s.envelope.enqueuedAt) : Number.NaN;
-        if (s.outcome === Outcome.succeeded && s.finishedAtMs && Number.isFinite(enqueuedAt)) {
+      for (const { outcome, run, envelope } of states) {
+        const enqueuedAt = envelope?.enqueuedAt ? Date.parse(envelope.enqueuedAt) : Number.NaN;
+        if (outcome.kind === 'succeeded' && run && Number.isFinite(enqueuedAt)) {
           metrics.addMetric(
             TaskMetric.latency,
             MetricUnit.Milliseconds,
-            Math.max(0, s.finishedAtMs - enqueuedAt),
+            Math.max(0, run.finishedAtMs - enqueuedAt),
           );
         }
       }

@@ -1,3 +1,7 @@
+/**
+ * Middleware: every record checked against the contract, the registry and the task's schema
+ * before anything else happens to it.
+ */
 import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { parseEnvelope } from '../../contract.js';
@@ -21,7 +25,11 @@ export interface ValidateRecordsOptions {
 const defaults = {
   onInvalid: (invalid: { state: RecordState; error: InvalidMessageError }[]) => {
     for (const { state, error } of invalid) {
-      logger.warn('invalid message', { messageId: state.messageId, code: error.code, reason: error.message });
+      logger.warn('invalid message', {
+        messageId: state.record.messageId,
+        code: error.code,
+        reason: error.message,
+      });
       fail(state, error.message, error);
     }
   },

@@ -45,14 +45,14 @@ export function validateRetryPolicy(policy: RetryPolicy): RetryPolicy {
   const { maxAttempts, baseDelayMs, maxDelayMs } = policy;
   const maxDelayLimitMs = MAX_VISIBILITY_TIMEOUT_SECONDS * 1_000;
   if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
-    throw new ConfigError(`retry policy maxAttempts must be an integer >= 1, got ${maxAttempts}`);
+    throw new ConfigError(`retry.maxAttempts must be an integer >= 1, got ${maxAttempts}`);
   }
   if (!Number.isFinite(baseDelayMs) || baseDelayMs < 0) {
-    throw new ConfigError(`retry policy baseDelayMs must be a finite number >= 0, got ${baseDelayMs}`);
+    throw new ConfigError(`retry.baseDelayMs must be a finite number >= 0, got ${baseDelayMs}`);
   }
   if (!Number.isFinite(maxDelayMs) || maxDelayMs < baseDelayMs || maxDelayMs > maxDelayLimitMs) {
     throw new ConfigError(
-      `retry policy maxDelayMs must be between baseDelayMs (${baseDelayMs}) and ${maxDelayLimitMs} ` +
+      `retry.maxDelayMs must be between baseDelayMs (${baseDelayMs}) and ${maxDelayLimitMs} ` +
         `(SQS's 12-hour visibility limit), got ${maxDelayMs}`,
     );
   }

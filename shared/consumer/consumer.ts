@@ -5,6 +5,7 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type AnyTask, validateTask } from '../registry.js';
 import { deadLetterInvalid } from './middleware/dead-letter-invalid.js';
 import { deferNotDue } from './middleware/defer-not-due.js';
 import { idempotency } from './middleware/idempotency.js';
@@ -27,6 +28,9 @@ export interface ConsumerOptions extends ConsumerRuntime {
  * goes through validate → not-yet-due → rate limit → idempotency → run → retry or dead-letter,
  * and the handler returns a partial batch response naming only the records SQS must redeliver.
  *
+ * Every registered task's options are checked first: a bad one is a `ConfigError` naming the
+ * task and the option, at cold start rather than on the first record.
+ *
  * Middleware order matters: `before` hooks run top to bottom, `after` hooks bottom to top, so
  * retries are decided before the task state is written, and the response is built last.
  *
@@ -37,6 +41,8 @@ export interface ConsumerOptions extends ConsumerRuntime {
  * });
  */
 export function createConsumer(options: ConsumerOptions) {
+  // Definitions may come as plain objects, never checked by defineTask.
+  for (const name of options.registry.names()) validateTask(options.registry.get(name) as AnyTask);
   const core = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     await runTasks(batchOf(event), context);
     // sqsBatch's `after` builds the real response from the settled outcomes.

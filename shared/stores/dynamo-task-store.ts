@@ -67,6 +67,11 @@ export class DynamoTaskStore implements TaskStore {
         ':running': TaskStatus.Running,
         ':succeeded': TaskStatus.Succeeded,
         ':lock': input.lockExpiresAtMs,
+        // A record whose TTL passed counts as absent, so it must outlive the lock it holds.
+        ':expiresAt': Math.max(
+          epochSeconds(input.nowMs) + input.ttlSeconds,
+          Math.ceil(input.lockExpiresAtMs / 1_000),
+        ),
       },
       returnCreatedAt: true,
     });

@@ -135,7 +135,8 @@ export type WriteResult = { written: true } | { written: false; record: TaskReco
  */
 export interface TaskStore {
   /**
-   * `lock` mode: takes the lock with one conditional write. Throws `IdempotencyConflictError`
+   * `lock` mode: takes the lock with one conditional write; the record then lives at least until
+   * the lock expires, whatever `ttlSeconds` says. Throws `IdempotencyConflictError`
    * when the key was used with another payload, `IdempotencyInProgressError` while another
    * delivery holds an unexpired lock.
    */

@@ -122,6 +122,19 @@ describe('DynamoTaskStore', () => {
       });
     });
 
+    it('keeps a held lock when the record would expire before the lock does', async () => {
+      const store = newStore();
+      // A 10 s TTL on a lock held for 60 s (a task without timeoutMs runs up to the Lambda's deadline).
+      const input = delivery({ ttlSeconds: 10 });
+      await store.acquire(input);
+
+      const duplicate = await store
+        .acquire({ ...input, attempt: 2, nowMs: input.nowMs + 30_000 })
+        .catch((error: unknown) => error);
+
+      expect(duplicate).toBeInstanceOf(IdempotencyInProgressError);
+    });
+
     it('rejects a key reused with a different payload, running or completed', async () => {
       const store = newStore();
       const input = delivery();

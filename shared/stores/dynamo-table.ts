@@ -22,7 +22,7 @@ export type DynamoClientLike = DynamoDBDocumentClient | DynamoDBClient;
  *
  * @example
  * ```ts
- * const item: StoredItem = { pk: 'task#t-1', sk: 'task', attempts: 1 };
+ * const item: StoredItem = { pk: 'task#t-1', sk: 'echo', attempts: 1 };
  * ```
  */
 export type StoredItem = Record<string, unknown>;

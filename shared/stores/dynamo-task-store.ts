@@ -6,9 +6,8 @@ import { TableSchema } from '../declaration.js';
 import { IdempotencyConflictError, IdempotencyInProgressError, StoreError } from '../errors.js';
 import { batchGetItems, batchPutItems } from './dynamo-batch.js';
 import { type DynamoClientLike, DynamoTable, epochSeconds, type StoredItem } from './dynamo-table.js';
-import { keyOfPk, TASK_SK, taskPk, toTaskRecord } from './dynamo-task-item.js';
-import { readTaskRecord } from './task-lookup.js';
-import { capError, capResult, type TaskRecord, TaskStatus } from './task-record.js';
+import { keyOfPk, readTaskRecord, taskItemKey, toTaskRecord } from './dynamo-task-item.js';
+import { capError, capResult, refId, type TaskRecord, type TaskRef, TaskStatus } from './task-record.js';
 import type {
   AcquireInput,
   AcquireResult,
@@ -20,7 +19,7 @@ import type {
   WriteResult,
 } from './task-store.js';
 
-const ATTRIBUTES = ['pk', 'taskId', 'task', 'status', 'attempts', 'payloadHash', 'lockExpiresAt']
+const ATTRIBUTES = ['pk', 'sk', 'taskId', 'task', 'status', 'attempts', 'payloadHash', 'lockExpiresAt']
   .concat(['result', 'lastError', 'createdAt', 'updatedAt', 'expiresAt'])
   .map((name) => `#${name}`);
 
@@ -35,13 +34,13 @@ const ACQUIRABLE =
   '(#status <> :running AND #status <> :succeeded) OR (#status = :running AND #lockExpiresAt < :nowMs)))';
 
 /**
- * {@link TaskStore} on one DynamoDB table (`pk = task#<key>`, `sk = task`, TTL `expiresAt`).
+ * {@link TaskStore} on one DynamoDB table (`pk = task#<key>`, `sk = <task name>`, TTL `expiresAt`).
  *
  * @example
  * ```ts
  * const ddb = new DynamoDBClient({}); // module scope: reused across invocations
  * const store = new DynamoTaskStore(ddb, process.env.TIERQ_TABLE ?? 'tierq');
- * const acquired = await store.acquire({ key, taskId, task, payloadHash: payloadHash(payload), attempt: 1,
+ * const acquired = await store.acquire({ key, taskId, task, payloadHash: payloadHash(task, payload), attempt: 1,
  *   lockExpiresAtMs: Date.now() + 60_000, ttlSeconds: 86_400, nowMs: Date.now() });
  * ```
  */
@@ -98,19 +97,20 @@ export class DynamoTaskStore implements TaskStore {
 
   async completeMany(inputs: readonly CompleteInput[]): Promise<CompleteManyResult> {
     const failed = new Map<string, StoreError>();
-    // One request cannot name a key twice; the last completion of a key is the one stored.
-    const byKey = new Map<string, StoredItem>();
+    // One request cannot name an item twice; the last completion of a record is the one stored.
+    const byRecord = new Map<string, StoredItem>();
     for (const input of inputs) {
       try {
-        byKey.set(input.key, completedItem(input));
+        byRecord.set(refId(input), completedItem(input));
       } catch (cause) {
         // A result JSON cannot represent (a BigInt, a cycle) fails its own record, not the batch.
-        byKey.delete(input.key);
-        failed.set(input.key, new StoreError({ operation: 'task.completeMany' }, { cause }));
+        byRecord.delete(refId(input));
+        failed.set(refId(input), new StoreError({ operation: 'task.completeMany' }, { cause }));
       }
     }
-    for (const { item, error } of await batchPutItems(this.table, 'task.completeMany', [...byKey.values()])) {
-      failed.set(keyOfPk(item.pk), error);
+    const items = [...byRecord.values()];
+    for (const { item, error } of await batchPutItems(this.table, 'task.completeMany', items)) {
+      failed.set(refId({ key: keyOfPk(item.pk), task: String(item.sk) }), error);
     }
     return { failed };
   }
@@ -128,23 +128,22 @@ export class DynamoTaskStore implements TaskStore {
     });
   }
 
-  async lookup(keys: readonly string[], nowMs = Date.now()): Promise<Map<string, TaskRecord>> {
-    const items = await batchGetItems(
-      this.table,
-      'task.lookup',
-      [...new Set(keys)].map((key) => ({ pk: taskPk(key), sk: TASK_SK })),
-      { projection: ATTRIBUTES.join(', '), names: namesIn(ATTRIBUTES) },
-    );
+  async lookup(refs: readonly TaskRef[], nowMs = Date.now()): Promise<Map<string, TaskRecord>> {
+    const unique = new Map(refs.map((ref) => [refId(ref), taskItemKey(ref)]));
+    const items = await batchGetItems(this.table, 'task.lookup', [...unique.values()], {
+      projection: ATTRIBUTES.join(', '),
+      names: namesIn(ATTRIBUTES),
+    });
     const found = new Map<string, TaskRecord>();
     for (const item of items) {
       const record = toTaskRecord(item);
-      if (record.expiresAt >= epochSeconds(nowMs)) found.set(record.key, record);
+      if (record.expiresAt >= epochSeconds(nowMs)) found.set(refId(record), record);
     }
     return found;
   }
 
-  async get(key: string): Promise<TaskRecord | undefined> {
-    return readTaskRecord(this.table, key);
+  async get(key: string, task: string): Promise<TaskRecord | undefined> {
+    return readTaskRecord(this.table, key, task);
   }
 
   /**
@@ -169,7 +168,7 @@ export class DynamoTaskStore implements TaskStore {
       c.send(
         new UpdateCommand({
           TableName: this.table.tableName,
-          Key: { pk: taskPk(input.key), sk: TASK_SK },
+          Key: taskItemKey(input),
           UpdateExpression: expressions[0],
           ConditionExpression: spec.condition,
           ExpressionAttributeNames: namesIn(expressions),
@@ -204,8 +203,7 @@ function completedItem(input: CompleteInput): StoredItem {
   return {
     // No `result` attribute for a task that returned nothing (not even an undefined one).
     ...(result === undefined ? {} : { result }),
-    pk: taskPk(input.key),
-    sk: TASK_SK,
+    ...taskItemKey(input),
     taskId: input.taskId,
     task: input.task,
     payloadHash: input.payloadHash,

@@ -2,7 +2,7 @@
  * The task store's interface: what the consumer needs of task state and idempotency, in one
  * record per key. It imports no implementation; `DynamoTaskStore` implements it.
  */
-import type { TaskRecord } from './task-record.js';
+import type { TaskRecord, TaskRef } from './task-record.js';
 
 export {
   canonicalJson,
@@ -11,7 +11,9 @@ export {
   MAX_ERROR_BYTES,
   MAX_RESULT_BYTES,
   payloadHash,
+  refId,
   type TaskRecord,
+  type TaskRef,
   type TaskState,
   TaskStatus,
 } from './task-record.js';
@@ -21,16 +23,13 @@ export {
  *
  * @example
  * ```ts
- * const write: TaskWrite = { key: id, taskId: id, task: 'send-email', payloadHash: payloadHash(payload),
+ * const write: TaskWrite = { key: id, taskId: id, task: 'send-email', payloadHash: payloadHash('send-email', payload),
  *   attempt: 1, ttlSeconds: 7 * 86_400, nowMs: Date.now() };
  * ```
  */
-export interface TaskWrite {
-  /** Idempotency key; the task id unless the producer chose one. */
-  key: string;
+export interface TaskWrite extends TaskRef {
   taskId: string;
-  task: string;
-  /** SHA-256 of the payload's canonical JSON, see `payloadHash`. */
+  /** SHA-256 of the task's name and payload as canonical JSON, see `payloadHash`. */
   payloadHash: string;
   /** This delivery's attempt number (SQS ApproximateReceiveCount). */
   attempt: number;
@@ -71,8 +70,8 @@ export interface CompleteInput extends TaskWrite {
 }
 
 /**
- * What {@link TaskStore.completeMany} could not write, by key, with the reason; the caller
- * fails those records so SQS redelivers them.
+ * What {@link TaskStore.completeMany} could not write, by record (`refId`), with the reason;
+ * the caller fails those records so SQS redelivers them.
  *
  * @example
  * ```ts
@@ -148,17 +147,17 @@ export interface TaskStore {
   complete(input: CompleteInput): Promise<void>;
   /**
    * Records the successes of a batch at once, releasing their locks: unconditional, like
-   * `complete`, as whole items (one BatchWriteItem per 25 keys; a key named twice keeps its
-   * last input). Unprocessed items are retried a few times; what still fails is returned, not thrown.
+   * `complete`, as whole items (one BatchWriteItem per 25 records; a record named twice keeps
+   * its last input). Unprocessed items are retried a few times; what still fails is returned, not thrown.
    */
   completeMany(inputs: readonly CompleteInput[]): Promise<CompleteManyResult>;
-  /** `once` mode's pre-check: the live (unexpired) records among `keys`, in batched reads. */
-  lookup(keys: readonly string[], nowMs?: number): Promise<Map<string, TaskRecord>>;
+  /** `once` mode's pre-check: the live (unexpired) records among `refs`, by `refId`, in batched reads. */
+  lookup(refs: readonly TaskRef[], nowMs?: number): Promise<Map<string, TaskRecord>>;
   /**
    * Records a failed attempt and releases the lock, creating the record if needed. Leaves a
    * live completed record alone (a duplicate run failed after another succeeded).
    */
   recordFailure(input: RecordFailureInput): Promise<WriteResult>;
-  /** The record, read consistently; `undefined` when there is none. */
-  get(key: string): Promise<TaskRecord | undefined>;
+  /** The task's record under `key`, read consistently; `undefined` when there is none. */
+  get(key: string, task: string): Promise<TaskRecord | undefined>;
 }

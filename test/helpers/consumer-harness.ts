@@ -16,6 +16,7 @@ import { SQS_MAX_MESSAGE_BYTES } from '../../shared/declaration.js';
 import { type AnyTask, TaskRegistry } from '../../shared/registry.js';
 import { DynamoRateLimiter } from '../../shared/stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
+import { getTaskState } from '../../shared/stores/task-lookup.js';
 import { createTestTable, dynamoClient, sqsClient, uniqueName } from './aws.js';
 import { lambdaContext } from './sqs-event.js';
 
@@ -104,6 +105,9 @@ export async function consumerHarness(options: HarnessOptions) {
     config,
     store,
     limiter,
+    /** The state of the task(s) recorded under `key`, as `tierq task` reads it. */
+    taskState: (key: string, task?: string) =>
+      getTaskState({ client: storeClient, tableName: storeTable }, key, task),
     handler,
     makeHandler,
     urlOf,

@@ -238,6 +238,7 @@ describe('the tierq CLI against the stack', () => {
     );
     expect(done).toEqual({
       id,
+      taskId: id,
       task: 'echo',
       status: 'succeeded',
       attempts: 1,

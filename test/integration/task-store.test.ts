@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { IdempotencyConflictError, IdempotencyInProgressError } from '../../shared/errors.js';
+import { ConfigError, IdempotencyConflictError, IdempotencyInProgressError } from '../../shared/errors.js';
 import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
-import { getTaskState } from '../../shared/stores/task-lookup.js';
-import { type AcquireInput, MAX_RESULT_BYTES, payloadHash } from '../../shared/stores/task-store.js';
+import { findTaskStates, getTaskState } from '../../shared/stores/task-lookup.js';
+import { type AcquireInput, MAX_RESULT_BYTES, payloadHash, refId } from '../../shared/stores/task-store.js';
 import { createTestTable, dynamoClient } from '../helpers/aws.js';
 
 let tableName: string;
@@ -22,7 +22,7 @@ function delivery(overrides: Partial<AcquireInput> = {}): AcquireInput {
     key,
     taskId: key,
     task: 'send-email',
-    payloadHash: payloadHash({ to: 'ada@example.com' }),
+    payloadHash: payloadHash('send-email', { to: 'ada@example.com' }),
     attempt: 1,
     lockExpiresAtMs: nowMs + 60_000,
     ttlSeconds: 86_400,
@@ -109,7 +109,7 @@ describe('DynamoTaskStore', () => {
 
       expect(tooEarly).toBeInstanceOf(IdempotencyInProgressError);
       expect(takeover).toMatchObject({ outcome: 'acquired' });
-      expect(await store.get(crashed.key)).toMatchObject({ status: 'running', attempts: 3 });
+      expect(await store.get(crashed.key, 'send-email')).toMatchObject({ status: 'running', attempts: 3 });
     });
 
     it('takes over a lock that was already in the past', async () => {
@@ -138,7 +138,7 @@ describe('DynamoTaskStore', () => {
     it('rejects a key reused with a different payload, running or completed', async () => {
       const store = newStore();
       const input = delivery();
-      const other = { ...input, payloadHash: payloadHash({ to: 'someone-else@example.com' }) };
+      const other = { ...input, payloadHash: payloadHash('send-email', { to: 'someone-else@example.com' }) };
       await store.acquire(input);
 
       await expect(store.acquire(other)).rejects.toBeInstanceOf(IdempotencyConflictError);
@@ -152,7 +152,7 @@ describe('DynamoTaskStore', () => {
       await store.acquire(input);
 
       const failed = await store.recordFailure({ ...input, error: 'SMTP timeout', status: 'retrying' });
-      const afterFailure = await store.get(input.key);
+      const afterFailure = await store.get(input.key, 'send-email');
       const retry = await store.acquire({ ...input, attempt: 2, nowMs: Date.now() });
 
       expect(failed).toEqual({ written: true });
@@ -160,7 +160,7 @@ describe('DynamoTaskStore', () => {
       expect(afterFailure?.lockExpiresAt).toBeUndefined();
       // The retry's acquire reports when the record was first written, for its completion.
       expect(retry).toEqual({ outcome: 'acquired', createdAt: new Date(input.nowMs).toISOString() });
-      expect(await store.get(input.key)).toMatchObject({ status: 'running', attempts: 2 });
+      expect(await store.get(input.key, 'send-email')).toMatchObject({ status: 'running', attempts: 2 });
     });
 
     it('allows a dead task to run again (a DLQ replay)', async () => {
@@ -181,13 +181,13 @@ describe('DynamoTaskStore', () => {
       const later = input.nowMs + 120_000;
       const again = await store.acquire({
         ...input,
-        payloadHash: payloadHash('another payload'),
+        payloadHash: payloadHash('send-email', 'another payload'),
         nowMs: later,
         lockExpiresAtMs: later + 60_000,
       });
 
       expect(again).toMatchObject({ outcome: 'acquired' });
-      expect((await store.get(input.key))?.result).toBeUndefined();
+      expect((await store.get(input.key, 'send-email'))?.result).toBeUndefined();
     });
 
     it('replaces a result larger than the cap with a marker', async () => {
@@ -197,7 +197,7 @@ describe('DynamoTaskStore', () => {
 
       await store.complete({ ...input, result: big });
 
-      expect((await store.get(input.key))?.result).toEqual({
+      expect((await store.get(input.key, 'send-email'))?.result).toEqual({
         truncated: true,
         bytes: MAX_RESULT_BYTES + 102,
       });
@@ -223,7 +223,7 @@ describe('DynamoTaskStore', () => {
       expect(failed.size).toBe(0);
       expect(store.requests).toBe(batch.length + 1);
       expect(counter.sent).toBe(batch.length + 1);
-      const stored = await store.get(batch[3]?.key ?? '');
+      const stored = await store.get(batch[3]?.key ?? '', 'send-email');
       expect(stored).toMatchObject({
         status: 'succeeded',
         result: { n: 3 },
@@ -249,8 +249,11 @@ describe('DynamoTaskStore', () => {
 
       expect(failed.size).toBe(0);
       expect(store.requests).toBe(2);
-      expect(await store.get(again.key)).toMatchObject({ result: 'last', attempts: 2 });
-      expect(await store.get(batch[29]?.key ?? '')).toMatchObject({ status: 'succeeded', result: 'first' });
+      expect(await store.get(again.key, 'send-email')).toMatchObject({ result: 'last', attempts: 2 });
+      expect(await store.get(batch[29]?.key ?? '', 'send-email')).toMatchObject({
+        status: 'succeeded',
+        result: 'first',
+      });
     });
 
     it('looks up the live records among more than 100 keys, in one request per 100', async () => {
@@ -260,16 +263,25 @@ describe('DynamoTaskStore', () => {
       const expired = delivery({ ttlSeconds: 1, nowMs: Date.now() - 60_000 });
       await store.completeMany([...done, expired].map((d) => ({ ...d, result: d.key })));
       await Promise.all(failing.map((d) => store.recordFailure({ ...d, error: 'no', status: 'retrying' })));
-      const unknown = Array.from({ length: 10 }, () => `never-${randomUUID()}`);
-      const keys = [...done, ...failing, expired].map((d) => d.key).concat(unknown);
+      const unknown = Array.from({ length: 10 }, () => ({
+        key: `never-${randomUUID()}`,
+        task: 'send-email',
+      }));
+      const refs = [...done, ...failing, expired].map((d) => ({ key: d.key, task: d.task })).concat(unknown);
       const before = store.requests;
 
-      const found = await store.lookup([...keys, done[0]?.key ?? '']);
+      const found = await store.lookup([...refs, { key: done[0]?.key ?? '', task: 'send-email' }]);
 
       expect(store.requests - before).toBe(2);
-      expect([...found.keys()].sort()).toEqual([...done, ...failing].map((d) => d.key).sort());
-      expect(found.get(done[5]?.key ?? '')).toMatchObject({ status: 'succeeded', result: done[5]?.key });
-      expect(found.get(failing[0]?.key ?? '')).toMatchObject({ status: 'retrying', lastError: 'no' });
+      expect([...found.keys()].sort()).toEqual([...done, ...failing].map((d) => refId(d)).sort());
+      expect(found.get(refId(done[5] as AcquireInput))).toMatchObject({
+        status: 'succeeded',
+        result: done[5]?.key,
+      });
+      expect(found.get(refId(failing[0] as AcquireInput))).toMatchObject({
+        status: 'retrying',
+        lastError: 'no',
+      });
     });
 
     it('leaves a completed record alone when a duplicate run fails afterwards', async () => {
@@ -285,7 +297,10 @@ describe('DynamoTaskStore', () => {
       });
 
       expect(failed).toMatchObject({ written: false, record: { status: 'succeeded' } });
-      expect(await store.get(input.key)).toMatchObject({ status: 'succeeded', result: 'first' });
+      expect(await store.get(input.key, 'send-email')).toMatchObject({
+        status: 'succeeded',
+        result: 'first',
+      });
     });
   });
 
@@ -304,10 +319,11 @@ describe('DynamoTaskStore', () => {
       const input = delivery();
       await store.recordFailure({ ...input, attempt: 3, error: 'bounced', status: 'dead' });
 
-      const state = await getTaskState(store, input.taskId);
+      const state = await getTaskState({ client: dynamoClient(), tableName }, input.taskId);
 
       expect(state).toEqual({
         id: input.taskId,
+        taskId: input.taskId,
         task: 'send-email',
         status: 'dead',
         attempts: 3,
@@ -315,6 +331,41 @@ describe('DynamoTaskStore', () => {
         error: 'bounced',
         updatedAt: new Date(input.nowMs).toISOString(),
       });
+    });
+  });
+
+  describe('keys scoped per task', () => {
+    it('keeps one record per task under a key, each found by a lookup of that task', async () => {
+      const store = newStore();
+      const charge = delivery({ task: 'charge-card' });
+      const receipt = { ...charge, taskId: 'receipt', task: 'send-receipt' };
+
+      await store.acquire(charge);
+      await store.acquire(receipt);
+      const found = await store.lookup([charge, receipt]);
+
+      expect(found.get(refId(charge))).toMatchObject({ task: 'charge-card', status: 'running' });
+      expect(found.get(refId(receipt))).toMatchObject({ task: 'send-receipt', taskId: 'receipt' });
+    });
+
+    it('lists every task under a key without a task name, and refuses to guess one', async () => {
+      const store = newStore();
+      const charge = delivery({ task: 'charge-card' });
+      await store.acquire(charge);
+      await store.recordFailure({ ...charge, task: 'send-receipt', error: 'smtp down', status: 'retrying' });
+      const source = { client: dynamoClient(), tableName };
+
+      const states = await findTaskStates(source, charge.key);
+      const guess = await getTaskState(source, charge.key).catch((error: unknown) => error);
+      const named = await getTaskState(source, charge.key, 'send-receipt');
+
+      expect(states.map((s) => [s.status === 'unknown' ? '' : s.task, s.status])).toEqual([
+        ['charge-card', 'running'],
+        ['send-receipt', 'retrying'],
+      ]);
+      expect(guess).toBeInstanceOf(ConfigError);
+      expect((guess as Error).message).toContain('charge-card, send-receipt');
+      expect(named).toMatchObject({ task: 'send-receipt', status: 'retrying', error: 'smtp down' });
     });
   });
 });

@@ -3,7 +3,7 @@
  * mode checks its records against the task store before they run, and says how their successes
  * are stored.
  */
-import type { TaskWrite } from '../../stores/task-store.js';
+import type { TaskRef, TaskWrite } from '../../stores/task-store.js';
 import type { DeadLetter } from '../dead-letter.js';
 import type { Deferral } from '../defer.js';
 import type { RecordState } from '../record-state.js';
@@ -13,11 +13,10 @@ import type { ConsumerRuntime } from '../runtime.js';
  * One record's claim on its idempotency key, made before the run.
  *
  * @example
- * const claim: Claim = { state, key: 'order-42', hash, mode: 'lock', ttlSeconds: 86_400 };
+ * const claim: Claim = { state, key: 'order-42', task: 'charge-card', hash, ttlSeconds: 86_400 };
  */
-export interface Claim {
+export interface Claim extends TaskRef {
   readonly state: RecordState;
-  readonly key: string;
   /** The payload hash the record's key is bound to. */
   readonly hash: string;
   readonly ttlSeconds: number;
@@ -65,7 +64,7 @@ export function taskWrite(claim: Claim, nowMs: number): TaskWrite {
   return {
     key: claim.key,
     taskId: state.envelope?.id ?? state.record.messageId,
-    task: state.task?.name ?? 'unknown',
+    task: claim.task,
     payloadHash: claim.hash,
     attempt: state.attempt,
     ttlSeconds: claim.ttlSeconds,

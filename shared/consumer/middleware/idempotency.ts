@@ -6,7 +6,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { effectiveIdempotencyKey } from '../../contract.js';
 import { logger } from '../../logger.js';
 import { IdempotencyMode } from '../../registry.js';
-import { type CompleteInput, payloadHash } from '../../stores/task-store.js';
+import { type CompleteInput, payloadHash, refId } from '../../stores/task-store.js';
 import { deadLetterOrFail, describeError } from '../dead-letter.js';
 import { deferOrFail } from '../defer.js';
 import { lockStrategy } from '../idempotency/lock.js';
@@ -54,7 +54,8 @@ export function idempotency(
         state,
         mode,
         key: effectiveIdempotencyKey(state.envelope),
-        hash: payloadHash(state.envelope.payload),
+        task: state.task.name,
+        hash: payloadHash(state.task.name, state.envelope.payload),
         ttlSeconds: state.task.idempotency?.ttlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS,
       };
       claims.set(state, claim);
@@ -108,7 +109,7 @@ export function idempotency(
         runtime.store.completeMany(completions.map((c) => c.input)).then(
           ({ failed }) => {
             for (const { state, input } of completions) {
-              const error = failed.get(input.key);
+              const error = failed.get(refId(input));
               if (error) fail(state, 'could not record the task state', error);
             }
           },

@@ -8,7 +8,7 @@ import {
 } from '../../../../shared/errors.js';
 import { DynamoRateLimiter } from '../../../../shared/stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../../../../shared/stores/dynamo-task-store.js';
-import type { AcquireInput } from '../../../../shared/stores/task-store.js';
+import { type AcquireInput, refId } from '../../../../shared/stores/task-store.js';
 
 /** A document client whose every request rejects with `error`; no network is touched. */
 function failingClient(error: Error): DynamoDBDocumentClient {
@@ -41,7 +41,7 @@ const input: AcquireInput = {
 function oldItem(fields: { status: string; payloadHash: string; lockExpiresAt?: number }) {
   return {
     pk: { S: 'task#order-42' },
-    sk: { S: 'task' },
+    sk: { S: 'send-email' },
     taskId: { S: 'order-42' },
     task: { S: 'send-email' },
     status: { S: fields.status },
@@ -70,8 +70,13 @@ describe('DynamoTaskStore error translation', () => {
   it('translates every method, reads included', async () => {
     const store = new DynamoTaskStore(failingClient(sdkError('InternalServerError')), 'tierq');
 
-    await expect(store.get('k')).rejects.toMatchObject({ name: 'StoreError', operation: 'task.get' });
-    await expect(store.lookup(['k'])).rejects.toMatchObject({ operation: 'task.lookup' });
+    await expect(store.get('k', 'send-email')).rejects.toMatchObject({
+      name: 'StoreError',
+      operation: 'task.get',
+    });
+    await expect(store.lookup([{ key: 'k', task: 'send-email' }])).rejects.toMatchObject({
+      operation: 'task.lookup',
+    });
     await expect(store.complete({ ...input, result: 1 })).rejects.toMatchObject({
       operation: 'task.complete',
     });
@@ -84,8 +89,12 @@ describe('DynamoTaskStore error translation', () => {
 
     const { failed } = await store.completeMany(keys.map((key) => ({ ...input, key, result: 1 })));
 
-    expect([...failed.keys()]).toEqual(keys);
-    expect(failed.get('b')).toMatchObject({ name: 'StoreError', operation: 'task.completeMany', cause });
+    expect([...failed.keys()]).toEqual(keys.map((key) => refId({ key, task: 'send-email' })));
+    expect(failed.get('send-email#b')).toMatchObject({
+      name: 'StoreError',
+      operation: 'task.completeMany',
+      cause,
+    });
     expect(store.requests).toBe(1);
   });
 
@@ -103,8 +112,8 @@ describe('DynamoTaskStore error translation', () => {
     const { failed } = await store.completeMany(['a', 'b'].map((key) => ({ ...input, key, result: 1 })));
 
     expect(sent).toEqual([2, 1, 1, 1, 1, 1]);
-    expect([...failed.keys()]).toEqual(['a']);
-    expect(failed.get('a')?.message).toMatch(/1 keys still unprocessed after 6 requests/);
+    expect([...failed.keys()]).toEqual(['send-email#a']);
+    expect(failed.get('send-email#a')?.message).toMatch(/1 keys still unprocessed after 6 requests/);
   });
 
   it('fails only the completion whose result JSON cannot represent, and writes the rest', async () => {
@@ -123,8 +132,11 @@ describe('DynamoTaskStore error translation', () => {
       { ...input, key: 'bigint', result: { n: 1n } },
     ]);
 
-    expect([...failed.keys()]).toEqual(['bigint']);
-    expect(failed.get('bigint')).toMatchObject({ name: 'StoreError', cause: expect.any(TypeError) });
+    expect([...failed.keys()]).toEqual(['send-email#bigint']);
+    expect(failed.get('send-email#bigint')).toMatchObject({
+      name: 'StoreError',
+      cause: expect.any(TypeError),
+    });
     expect(written).toEqual([expect.objectContaining({ pk: 'task#fine', result: '{"ok":true}' })]);
   });
 

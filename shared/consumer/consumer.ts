@@ -6,6 +6,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type AnyTask, validateTask } from '../registry.js';
+import { resendProblem } from './defer.js';
 import { deadLetterInvalid } from './middleware/dead-letter-invalid.js';
 import { deferNotDue } from './middleware/defer-not-due.js';
 import { idempotency } from './middleware/idempotency.js';
@@ -51,7 +52,13 @@ export function createConsumer(options: ConsumerOptions) {
   return middy<SQSEvent, SQSBatchResponse, Error, Context>(core)
     .use(sqsBatch({ tiers: options.config.tiers }))
     .use(taskMetrics(options.metrics))
-    .use(validateRecords({ registry: options.registry, onInvalid: deadLetterInvalid(options) }))
+    .use(
+      validateRecords({
+        registry: options.registry,
+        onInvalid: deadLetterInvalid(options),
+        resendProblem: (state) => resendProblem(state, options.config),
+      }),
+    )
     .use(deferNotDue(options))
     .use(rateLimit(options))
     .use(idempotency(options))

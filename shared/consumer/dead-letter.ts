@@ -3,7 +3,10 @@
  * path that sends them.
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { SQS_MAX_MESSAGE_BYTES } from '../declaration.js';
 import { InvalidMessageCode } from '../errors.js';
+import { attributeBytes } from '../message-attributes.js';
+import { capError } from '../stores/task-record.js';
 import type { RecordState } from './record-state.js';
 import type { ConsumerRuntime } from './runtime.js';
 import { type Send, sendForRecords } from './sqs-dispatch.js';
@@ -49,47 +52,81 @@ export interface DeadLetter {
 const str = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
 
 /**
- * The message attributes of a dead letter. The body stays byte-for-byte the original, so a
- * replay re-sends exactly what the producer sent.
+ * The largest message the DLQ takes: the construct gives it SQS's maximum whatever the tiers'
+ * limit, so every body a tier accepted fits; its attributes may not.
+ */
+export const DEAD_LETTER_MAX_BYTES = SQS_MAX_MESSAGE_BYTES;
+
+/**
+ * The message attributes of a dead letter, within `budgetBytes` (what the DLQ's limit leaves
+ * beside the body, counted as SQS counts attributes). The body stays byte-for-byte the
+ * original, so a replay re-sends exactly what the producer sent; when the body leaves little
+ * room, attributes are kept in order of use — reason and tier first (what `tierq dlq` filters
+ * and replays by), then attempts, time, task and id, then as much of the error as still fits.
  *
  * @example
  * const attributes = deadLetterAttributes({ state, reason: 'max-attempts', error: 'boom', attempts: 5 }, new Date());
  */
-export function deadLetterAttributes(letter: DeadLetter, now: Date): Record<string, MessageAttributeValue> {
+export function deadLetterAttributes(
+  letter: DeadLetter,
+  now: Date,
+  budgetBytes = Number.POSITIVE_INFINITY,
+): Record<string, MessageAttributeValue> {
   const { state } = letter;
-  const attributes: Record<string, MessageAttributeValue> = {
-    [DeadLetterAttribute.reason]: str(letter.reason),
-    [DeadLetterAttribute.error]: str(letter.error.slice(0, MAX_ERROR_CHARS) || letter.reason),
-    [DeadLetterAttribute.attempts]: { DataType: 'Number', StringValue: String(letter.attempts) },
-    [DeadLetterAttribute.tier]: str(state.tier ?? state.envelope?.tierq?.tier ?? 'unknown'),
-    [DeadLetterAttribute.deadAt]: str(now.toISOString()),
-  };
-  if (state.envelope) {
-    attributes[DeadLetterAttribute.task] = str(state.envelope.task);
-    attributes[DeadLetterAttribute.id] = str(state.envelope.id);
+  const wanted: [string, MessageAttributeValue][] = [
+    [DeadLetterAttribute.reason, str(letter.reason)],
+    [DeadLetterAttribute.tier, str(state.tier ?? state.envelope?.tierq?.tier ?? 'unknown')],
+    [DeadLetterAttribute.attempts, { DataType: 'Number', StringValue: String(letter.attempts) }],
+    [DeadLetterAttribute.deadAt, str(now.toISOString())],
+    ...(state.envelope
+      ? ([
+          [DeadLetterAttribute.task, str(state.envelope.task)],
+          [DeadLetterAttribute.id, str(state.envelope.id)],
+        ] as [string, MessageAttributeValue][])
+      : []),
+  ];
+  const attributes: Record<string, MessageAttributeValue> = {};
+  let left = budgetBytes;
+  for (const [name, value] of wanted) {
+    const bytes = attributeBytes({ [name]: value });
+    if (bytes > left) continue;
+    attributes[name] = value;
+    left -= bytes;
   }
+  const overhead = attributeBytes({ [DeadLetterAttribute.error]: str('') });
+  const error = letter.error.slice(0, MAX_ERROR_CHARS) || letter.reason;
+  const room = left - overhead;
+  // A cut error ends in an ellipsis; below a few bytes there is nothing worth reading.
+  if (Buffer.byteLength(error) <= room || room >= 8)
+    attributes[DeadLetterAttribute.error] = str(capError(error, room));
   return attributes;
 }
 
-/** A short readable description of any thrown value: `Name: message`. */
+/** A short readable description of any thrown value: `Name: message`; never throws. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+  try {
+    if (error instanceof Error) return `${error.name}: ${error.message}`;
+    return String(error);
+  } catch {
+    // A value without a prototype, or whose toString or getters throw.
+    return `[unprintable ${typeof error}]`;
+  }
 }
 
 /**
  * The send that dead-letters a record: its original body, byte for byte, to the DLQ with the
- * tierq-* attributes. The record is acknowledged only once this send is stored.
+ * tierq-* attributes that fit beside it. The record is acknowledged only once this send is stored.
  *
  * @example
  * await sendForRecords(sqs, [deadLetterSend({ state, reason: 'max-attempts', error, attempts: 5 }, dlqUrl, new Date())]);
  */
 export function deadLetterSend(letter: DeadLetter, deadLetterQueueUrl: string, now: Date): Send {
+  const { body } = letter.state.record;
   return {
     state: letter.state,
     queueUrl: deadLetterQueueUrl,
-    body: letter.state.record.body,
-    attributes: deadLetterAttributes(letter, now),
+    body,
+    attributes: deadLetterAttributes(letter, now, DEAD_LETTER_MAX_BYTES - Buffer.byteLength(body)),
     outcome: { kind: 'deadLettered', reason: `${letter.reason}: ${letter.error}` },
   };
 }

@@ -1,9 +1,13 @@
 /**
  * Deferral, the one way a record waits without failing: a copy goes back to its tier with
  * `DelaySeconds`, and the original is acknowledged once the copy is stored. Every middleware
- * that defers (not due, rate-limited, a duplicate in progress) goes through {@link deferOrFail}.
+ * that defers (not due, rate-limited, a duplicate in progress) goes through {@link deferOrFail},
+ * which never throws: a record whose copy cannot be sent is dead-lettered with the reason.
  */
-import { serializeEnvelope } from '../contract.js';
+import { type Bookkeeping, largestResentBodyBytes, resentBody } from '../contract.js';
+import { InvalidMessageCode } from '../errors.js';
+import { messageBytes } from '../message-attributes.js';
+import { type DeadLetter, deadLetterOrFail, describeError } from './dead-letter.js';
 import { type DeferCause, fail, type RecordState } from './record-state.js';
 import type { ConsumerRuntime } from './runtime.js';
 import { type Send, sendForRecords } from './sqs-dispatch.js';
@@ -26,21 +30,49 @@ export interface Deferral {
 }
 
 /**
- * The copy of a deferred record, to its own tier. A deferral is not a failure: the copy carries
- * `tierq.priorAttempts` (the failed attempts so far), so its fresh ApproximateReceiveCount
- * neither resets nor consumes the retry budget. Undefined when the record's tier is unknown.
+ * Why no copy of `state` could ever be re-sent to its tier — its largest copy would exceed the
+ * queue's `MaximumMessageSize` — or undefined when one can. Checked when the record is
+ * validated, so such a record is dead-lettered at once rather than whenever it happens to be
+ * deferred.
+ *
+ * @example
+ * const problem = resendProblem(state, config); // "message body leaves no room …" or undefined
  */
-function deferredCopy(
+export function resendProblem(
+  state: RecordState,
+  config: Pick<ConsumerRuntime['config'], 'maxMessageBytes'>,
+): string | undefined {
+  if (!state.envelope) return undefined;
+  const bytes = largestResentBodyBytes(state.envelope, state.tier ?? '');
+  if (bytes <= config.maxMessageBytes) return undefined;
+  return (
+    `message body leaves no room for tierq's bookkeeping: a re-sent copy would be ${bytes} bytes, ` +
+    `over the queue's limit of ${config.maxMessageBytes} bytes`
+  );
+}
+
+/** The send of a record's copy, a dead letter when no copy can be sent, or undefined for an unknown tier. */
+function copyOf(
   deferral: Deferral,
   runtime: Pick<ConsumerRuntime, 'config' | 'maxHopSeconds'>,
-): Send | undefined {
+): Send | DeadLetter | undefined {
   const { state } = deferral;
   const tier = runtime.config.tiers.find((t) => t.name === state.tier);
   if (!tier || !state.envelope) return undefined;
-  const body = serializeEnvelope({
-    ...state.envelope,
-    tierq: { ...state.envelope.tierq, priorAttempts: Math.max(0, state.attempt - 1), tier: tier.name },
-  });
+  const bookkeeping: Bookkeeping = { priorAttempts: Math.max(0, state.attempt - 1), tier: tier.name };
+  let body: string;
+  try {
+    body = resentBody(state.envelope, bookkeeping);
+  } catch (error) {
+    return cannotResend(state, `its copy cannot be serialized: ${describeError(error)}`);
+  }
+  const bytes = messageBytes(body);
+  if (bytes > runtime.config.maxMessageBytes) {
+    return cannotResend(
+      state,
+      `its re-sent copy would be ${bytes} bytes, over the queue's limit of ${runtime.config.maxMessageBytes} bytes`,
+    );
+  }
   const delaySeconds = Math.min(
     runtime.maxHopSeconds,
     MAX_DELAY_SECONDS,
@@ -55,22 +87,42 @@ function deferredCopy(
   };
 }
 
+function cannotResend(state: RecordState, why: string): DeadLetter {
+  return {
+    state,
+    reason: InvalidMessageCode.InvalidEnvelope,
+    error: `cannot be deferred: ${why}`,
+    attempts: Math.max(0, state.attempt - 1),
+  };
+}
+
 /**
  * Defers records: sends each one's copy (batched per tier) and acknowledges the original once
- * its copy is stored. A record whose copy cannot be sent fails, so SQS redelivers it.
+ * its copy is stored. A copy that cannot be sent (too large for the queue) dead-letters its
+ * record with the reason; a record whose queue is not a known tier, or whose copy's send fails,
+ * stays failed, so SQS redelivers it.
  *
  * @example
  * await deferOrFail(runtime, [{ state, delayMs: 5_000, cause: DeferCause.notDue, reason: 'not due until …' }]);
  */
 export async function deferOrFail(
-  runtime: Pick<ConsumerRuntime, 'sqs' | 'config' | 'maxHopSeconds'>,
+  runtime: Pick<ConsumerRuntime, 'sqs' | 'config' | 'now' | 'maxHopSeconds'>,
   deferrals: readonly Deferral[],
 ): Promise<void> {
   const sends: Send[] = [];
+  const deadLetters: DeadLetter[] = [];
   for (const deferral of deferrals) {
-    const copy = deferredCopy(deferral, runtime);
-    if (copy) sends.push(copy);
-    else fail(deferral.state, `${deferral.reason}, but its queue is not a known tier: cannot re-enqueue`);
+    const copy = copyOf(deferral, runtime);
+    if (copy === undefined) {
+      fail(deferral.state, `${deferral.reason}, but its queue is not a known tier: cannot re-enqueue`);
+    } else if ('body' in copy) {
+      sends.push(copy);
+    } else {
+      deadLetters.push(copy);
+    }
   }
-  if (sends.length > 0) await sendForRecords(runtime.sqs, sends);
+  await Promise.all([
+    sends.length > 0 ? sendForRecords(runtime.sqs, sends) : undefined,
+    deadLetterOrFail(runtime, deadLetters),
+  ]);
 }

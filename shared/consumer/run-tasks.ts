@@ -4,6 +4,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { logger } from '../logger.js';
+import { describeError } from './dead-letter.js';
 import { type BatchState, fail, pending, type RecordState } from './record-state.js';
 import { runWithTimeout } from './run-with-timeout.js';
 
@@ -36,9 +37,8 @@ async function runOne(state: RecordState, context: Context): Promise<void> {
     state.outcome = { kind: 'succeeded' };
     logger.info('task succeeded', { taskId: envelope.id, task: task.name, attempt: state.attempt });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
     state.run = { ok: false, error, finishedAtMs: Date.now() };
-    fail(state, `task threw: ${message}`, error);
+    fail(state, `task threw: ${describeError(error)}`, error);
     logger.warn('task failed', { taskId: envelope.id, task: task.name, attempt: state.attempt, error });
   }
 }

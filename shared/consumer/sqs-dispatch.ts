@@ -9,6 +9,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { logger } from '../logger.js';
+import { messageBytes } from '../message-attributes.js';
 import { packBatches, SQS_BATCH_LIMITS } from '../pack-batches.js';
 import { fail, type Outcome, type RecordState } from './record-state.js';
 
@@ -29,19 +30,6 @@ function byQueue<T extends { queueUrl: string }>(items: readonly T[]): T[][] {
   return [...groups.values()];
 }
 
-/** A message's size as SQS counts it: the body plus each attribute's name, type and value. */
-function messageBytes(send: Send): number {
-  let bytes = Buffer.byteLength(send.body);
-  for (const [name, value] of Object.entries(send.attributes ?? {})) {
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');
-    bytes +=
-      value.StringValue === undefined
-        ? (value.BinaryValue?.length ?? 0)
-        : Buffer.byteLength(value.StringValue);
-  }
-  return bytes;
-}
-
 /**
  * Sends messages for records with SendMessageBatch (grouped per queue, at most 10 messages and
  * 1 MiB per request, all requests in parallel) and settles each record by its own entry's
@@ -55,7 +43,9 @@ export async function sendForRecords(sqs: SQSClient, sends: readonly Send[]): Pr
   // Split by size too: ten dead letters of large bodies would exceed the batch limit, and the
   // whole request would fail on every redelivery until SQS redrove them without a reason.
   // SQS_BATCH_LIMITS is SQS's 1 MiB per request (AWS, 2026-01).
-  const requests = byQueue(sends).flatMap((group) => packBatches(group, messageBytes, SQS_BATCH_LIMITS));
+  const requests = byQueue(sends).flatMap((group) =>
+    packBatches(group, (send) => messageBytes(send.body, send.attributes), SQS_BATCH_LIMITS),
+  );
   await Promise.all(
     requests.map(async (group) => {
       try {

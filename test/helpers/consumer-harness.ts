@@ -17,6 +17,7 @@ import { type AnyTask, TaskRegistry } from '../../shared/registry.js';
 import { DynamoRateLimiter } from '../../shared/stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
 import { getTaskState } from '../../shared/stores/task-lookup.js';
+import type { TaskStore } from '../../shared/stores/task-store.js';
 import { createTestTable, dynamoClient, sqsClient, uniqueName } from './aws.js';
 import { lambdaContext } from './sqs-event.js';
 
@@ -43,6 +44,8 @@ export interface HarnessOptions {
   readonly storeTableName?: string;
   /** The stores' DynamoDB client, e.g. one going through a wire proxy. Default: the emulator's. */
   readonly storeClient?: DynamoDBClient;
+  /** Wraps the task store the consumer uses, e.g. to make one of its methods misbehave. */
+  readonly wrapStore?: (store: TaskStore) => TaskStore;
 }
 
 /**
@@ -78,7 +81,7 @@ export async function consumerHarness(options: HarnessOptions) {
       config,
       registry: new TaskRegistry(options.tasks),
       sqs: sqsClient(),
-      store,
+      store: options.wrapStore?.(store) ?? store,
       // A second limiter instance is a second consumer with its own cache.
       limiter: new DynamoRateLimiter(storeClient, storeTable),
       metrics: new Metrics({ namespace: 'tierq-test' }),

@@ -8,6 +8,7 @@ import { parseEnvelope } from '../../contract.js';
 import { InvalidMessageCode, InvalidMessageError } from '../../errors.js';
 import { logger } from '../../logger.js';
 import type { TaskRegistry } from '../../registry.js';
+import { describeError } from '../dead-letter.js';
 import { batchOf, fail, pending, type RecordState } from '../record-state.js';
 
 /** Options for {@link validateRecords}. */
@@ -20,6 +21,12 @@ export interface ValidateRecordsOptions {
   readonly onInvalid?: (
     invalid: { state: RecordState; error: InvalidMessageError }[],
   ) => Promise<void> | void;
+  /**
+   * Why a valid record could never be re-sent (deferred, or retried later as a copy), if it
+   * could not; such a record is invalid too (`invalid-envelope`). The consumer passes a check
+   * of its largest copy against the queue's size limit. Default: no check.
+   */
+  readonly resendProblem?: (state: RecordState) => string | undefined;
 }
 
 const defaults = {
@@ -38,7 +45,7 @@ const defaults = {
 /** Validates one record's body against the contract, the registry and the task's schema. */
 async function validateOne(
   state: RecordState,
-  registry: TaskRegistry,
+  { registry, resendProblem }: ValidateRecordsOptions,
 ): Promise<InvalidMessageError | undefined> {
   const parsed = parseEnvelope(state.record.body);
   if (!parsed.ok) return parsed.error;
@@ -53,7 +60,19 @@ async function validateOne(
     });
   }
   state.task = task;
-  const result = await task.schema['~standard'].validate(envelope.payload);
+  let result: Awaited<ReturnType<(typeof task.schema)['~standard']['validate']>>;
+  try {
+    result = await task.schema['~standard'].validate(envelope.payload);
+  } catch (error) {
+    // A schema should return issues; one that throws (a transform calling JSON.parse) rejects too.
+    return new InvalidMessageError(
+      {
+        code: InvalidMessageCode.InvalidPayload,
+        reason: `the schema of task "${task.name}" threw: ${describeError(error)}`,
+      },
+      { cause: error },
+    );
+  }
   if (result.issues) {
     const issues = result.issues
       .slice(0, 5)
@@ -68,12 +87,18 @@ async function validateOne(
     });
   }
   state.payload = result.value;
+  const problem = resendProblem?.(state);
+  if (problem !== undefined) {
+    return new InvalidMessageError({ code: InvalidMessageCode.InvalidEnvelope, reason: problem });
+  }
   return undefined;
 }
 
 /**
  * Validates every pending record against the message contract, the task registry and the
- * task's payload schema; an invalid record is handed to `onInvalid` and never runs.
+ * task's payload schema (a schema that throws rejects the payload too), and, with
+ * `resendProblem`, that a copy of it could be re-sent; an invalid record is handed to
+ * `onInvalid` and never runs.
  *
  * @example
  * middy(core).use(sqsBatch({ tiers })).use(validateRecords({ registry }));
@@ -81,14 +106,14 @@ async function validateOne(
 export function validateRecords(
   options: ValidateRecordsOptions,
 ): middy.MiddlewareObj<SQSEvent, SQSBatchResponse, Error, Context> {
-  const { registry, onInvalid } = { ...defaults, ...options };
+  const { onInvalid } = { ...defaults, ...options };
   const validateRecordsBefore: middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context> = async (
     request,
   ) => {
     const invalid: { state: RecordState; error: InvalidMessageError }[] = [];
     await Promise.all(
       pending(batchOf(request.event)).map(async (state) => {
-        const error = await validateOne(state, registry);
+        const error = await validateOne(state, options);
         if (error) invalid.push({ state, error });
       }),
     );

@@ -248,6 +248,37 @@ export function largestResentBodyBytes(envelope: TaskEnvelope, tier: string): nu
   return Buffer.byteLength(body, 'utf8');
 }
 
+const bookkeepingBytes = new Map<string, number>();
+
+/**
+ * What re-sending may add to the body of `envelope` on `tier`, for an envelope as a producer
+ * builds it (no `tierq` field yet, serialized by `JSON.stringify`): the `tierq` field at its
+ * longest, and a `runAt` (none yet, or a shorter one). Arithmetic, not a second serialization:
+ * a producer pays it on every message.
+ *
+ * @example
+ * ```ts
+ * const needed = bytes + resentOverheadBytes(envelope, 'high'); // must fit the queue
+ * ```
+ */
+export function resentOverheadBytes(envelope: TaskEnvelope, tier: string): number {
+  if (envelope.tierq !== undefined) {
+    const stub = { ...envelope, payload: null };
+    return largestResentBodyBytes(stub, tier) - Buffer.byteLength(JSON.stringify(stub), 'utf8');
+  }
+  let bookkeeping = bookkeepingBytes.get(tier);
+  if (bookkeeping === undefined) {
+    const tierq = JSON.stringify({ priorAttempts: Number.MAX_SAFE_INTEGER, tier });
+    bookkeeping = Buffer.byteLength(`,"tierq":${tierq}`, 'utf8');
+    bookkeepingBytes.set(tier, bookkeeping);
+  }
+  const runAt =
+    envelope.runAt === undefined
+      ? `,"runAt":${JSON.stringify(LONGEST_RUN_AT)}`.length
+      : Math.max(0, LONGEST_RUN_AT.length - envelope.runAt.length);
+  return bookkeeping + runAt;
+}
+
 /**
  * The key used for deduplication: `idempotencyKey` when given, else the message id.
  *

@@ -1,8 +1,28 @@
 /**
- * SQS message attributes as SQS sizes them: a message's size is its body plus, for every
- * attribute, its name, data type and value — all counted against the queue's limit.
+ * SQS message attributes: the one tierq puts on every task message (its tier), and their size
+ * as SQS counts it — a message's size is its body plus, for every attribute, its name, data
+ * type and value, all against the queue's limit.
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+
+/**
+ * Attributes tierq sets on the task messages it sends. `tier` travels with the message, so a
+ * message SQS moves to the DLQ itself (after `maxReceiveCount`) still says which tier it came
+ * from: SQS keeps a message's attributes when it redrives it.
+ */
+export const TaskAttribute = {
+  tier: 'tierq-tier',
+} as const;
+
+/**
+ * The attributes of a task message sent to `tier`.
+ *
+ * @example
+ * await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody, MessageAttributes: taskAttributes('high') }));
+ */
+export function taskAttributes(tier: string): Record<string, MessageAttributeValue> {
+  return { [TaskAttribute.tier]: { DataType: 'String', StringValue: tier } };
+}
 
 /**
  * The bytes SQS counts for `attributes`: name, data type and value of each.

@@ -10,6 +10,7 @@ import { resendProblem } from './defer.js';
 import { deadLetterInvalid } from './middleware/dead-letter-invalid.js';
 import { deferNotDue } from './middleware/defer-not-due.js';
 import { idempotency } from './middleware/idempotency.js';
+import { deadLetterOnLastReceive } from './middleware/last-receive.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { retries } from './middleware/retries.js';
 import { sqsBatch } from './middleware/sqs-batch.js';
@@ -33,7 +34,8 @@ export interface ConsumerOptions extends ConsumerRuntime {
  * task and the option, at cold start rather than on the first record.
  *
  * Middleware order matters: `before` hooks run top to bottom, `after` hooks bottom to top, so
- * retries are decided before the task state is written, and the response is built last.
+ * retries are decided before the task state is written, a record still failed on its last
+ * receive is dead-lettered once every state is written, and the response is built last.
  *
  * @example
  * export const handler = createConsumer({
@@ -52,6 +54,7 @@ export function createConsumer(options: ConsumerOptions) {
   return middy<SQSEvent, SQSBatchResponse, Error, Context>(core)
     .use(sqsBatch({ tiers: options.config.tiers }))
     .use(taskMetrics(options.metrics))
+    .use(deadLetterOnLastReceive(options))
     .use(
       validateRecords({
         registry: options.registry,

@@ -5,7 +5,7 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { SQS_MAX_MESSAGE_BYTES } from '../declaration.js';
 import { InvalidMessageCode } from '../errors.js';
-import { attributeBytes } from '../message-attributes.js';
+import { attributeBytes, TaskAttribute } from '../message-attributes.js';
 import { capError } from '../stores/task-record.js';
 import type { RecordState } from './record-state.js';
 import type { ConsumerRuntime } from './runtime.js';
@@ -22,6 +22,11 @@ export const DeadLetterReason = {
   MaxReceives: 'max-receives',
   /** The idempotency key was used before with a different payload. */
   IdempotencyConflict: 'idempotency-conflict',
+  /**
+   * The last receive SQS allows ended in an infrastructure failure (store unavailable, state
+   * not stored, a send that failed): dead-lettered by tierq with the last error.
+   */
+  InfrastructureError: 'infrastructure-error',
 } as const;
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
 
@@ -30,7 +35,8 @@ export const DeadLetterAttribute = {
   reason: 'tierq-reason',
   error: 'tierq-error',
   attempts: 'tierq-attempts',
-  tier: 'tierq-tier',
+  /** The same attribute the producer sets on every task message. */
+  tier: TaskAttribute.tier,
   task: 'tierq-task',
   id: 'tierq-id',
   deadAt: 'tierq-dead-at',

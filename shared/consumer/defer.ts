@@ -1,12 +1,13 @@
 /**
  * Deferral, the one way a record waits without failing: a copy goes back to its tier with
- * `DelaySeconds`, and the original is acknowledged once the copy is stored. Every middleware
+ * `DelaySeconds` (and the tier attribute, as the producer sends it), and the original is
+ * acknowledged once the copy is stored. Every middleware
  * that defers (not due, rate-limited, a duplicate in progress) goes through {@link deferOrFail},
  * which never throws: a record whose copy cannot be sent is dead-lettered with the reason.
  */
 import { type Bookkeeping, largestResentBodyBytes, resentBody } from '../contract.js';
 import { InvalidMessageCode } from '../errors.js';
-import { messageBytes } from '../message-attributes.js';
+import { attributeBytes, messageBytes, taskAttributes } from '../message-attributes.js';
 import { type DeadLetter, deadLetterOrFail, describeError } from './dead-letter.js';
 import { type DeferCause, fail, type RecordState } from './record-state.js';
 import type { ConsumerRuntime } from './runtime.js';
@@ -43,7 +44,8 @@ export function resendProblem(
   config: Pick<ConsumerRuntime['config'], 'maxMessageBytes'>,
 ): string | undefined {
   if (!state.envelope) return undefined;
-  const bytes = largestResentBodyBytes(state.envelope, state.tier ?? '');
+  const tier = state.tier ?? '';
+  const bytes = largestResentBodyBytes(state.envelope, tier) + attributeBytes(taskAttributes(tier));
   if (bytes <= config.maxMessageBytes) return undefined;
   return (
     `message body leaves no room for tierq's bookkeeping: a re-sent copy would be ${bytes} bytes, ` +
@@ -66,7 +68,8 @@ function copyOf(
   } catch (error) {
     return cannotResend(state, `its copy cannot be serialized: ${describeError(error)}`);
   }
-  const bytes = messageBytes(body);
+  const attributes = taskAttributes(tier.name);
+  const bytes = messageBytes(body, attributes);
   if (bytes > runtime.config.maxMessageBytes) {
     return cannotResend(
       state,
@@ -82,6 +85,7 @@ function copyOf(
     state,
     queueUrl: tier.queueUrl,
     body,
+    attributes,
     delaySeconds,
     outcome: { kind: 'deferred', cause: deferral.cause, reason: deferral.reason },
   };

@@ -149,6 +149,7 @@ export function createProducer(config: ProducerConfig): Producer {
           new SendMessageCommand({
             QueueUrl: message.queueUrl,
             MessageBody: message.body,
+            MessageAttributes: message.attributes,
             DelaySeconds: message.delaySeconds,
           }),
         );

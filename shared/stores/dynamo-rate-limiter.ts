@@ -3,7 +3,7 @@
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { KeyPrefix, TableSchema } from '../declaration.js';
-import { StoreError } from '../errors.js';
+import { RateLimitedError } from '../errors.js';
 import { type BucketState, type RateLimit, tryTake } from '../token-bucket.js';
 import { type DynamoClientLike, DynamoTable, epochSeconds, type StoredItem } from './dynamo-table.js';
 import type { RateLimiter, RateLimitGrant } from './rate-limiter.js';
@@ -12,6 +12,8 @@ import type { RateLimiter, RateLimitGrant } from './rate-limiter.js';
 type Cached = { state: BucketState; version: number };
 
 const MAX_WRITES = 8;
+/** How long records wait, jittered ±50 %, when the bucket is too contended to take from. */
+const CONTENDED_RETRY_MS = 500;
 const IDLE_TTL_SECONDS = 86_400;
 
 /**
@@ -24,7 +26,7 @@ const IDLE_TTL_SECONDS = 86_400;
  *   take recomputed at once (the item is as fresh as it gets; waiting only ages it), with a
  *   jitter of a few ms from the third write. Every failed write means another consumer's write
  *   succeeded, so the consumers as a whole always progress; one that loses 8 times in a row
- *   gets a `StoreError` and its records are redelivered by SQS.
+ *   gets a `RateLimitedError`, and its records are deferred for about half a second.
  * - When the remembered state grants nothing, the bucket is re-read once (consistent GetItem)
  *   instead of written: the cache may be behind a consumer whose clock runs ahead. Nothing is
  *   written for a grant of 0.
@@ -75,9 +77,11 @@ export class DynamoRateLimiter implements RateLimiter {
       fresh = true;
       if (writes > 1) await sleep(Math.random() * writes);
     }
-    throw new StoreError({
-      operation: 'rate-limit.acquire',
-      message: `rate-limit.acquire: bucket "${taskName}" changed under ${MAX_WRITES} consecutive writes`,
+    // Every lost write was another consumer's successful take: the bucket is busy, not broken.
+    throw new RateLimitedError({
+      taskName,
+      retryAfterMs: Math.ceil(CONTENDED_RETRY_MS * (0.5 + Math.random())),
+      reason: `its bucket changed under ${MAX_WRITES} consecutive writes`,
     });
   }
 

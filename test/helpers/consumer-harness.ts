@@ -16,6 +16,7 @@ import { SQS_MAX_MESSAGE_BYTES } from '../../shared/declaration.js';
 import { type AnyTask, TaskRegistry } from '../../shared/registry.js';
 import { DynamoRateLimiter } from '../../shared/stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
+import type { RateLimiter } from '../../shared/stores/rate-limiter.js';
 import { getTaskState } from '../../shared/stores/task-lookup.js';
 import type { TaskStore } from '../../shared/stores/task-store.js';
 import { createTestTable, dynamoClient, sqsClient, uniqueName } from './aws.js';
@@ -46,6 +47,8 @@ export interface HarnessOptions {
   readonly storeClient?: DynamoDBClient;
   /** Wraps the task store the consumer uses, e.g. to make one of its methods misbehave. */
   readonly wrapStore?: (store: TaskStore) => TaskStore;
+  /** The rate limiter of every handler made. Default: a DynamoRateLimiter of its own per handler. */
+  readonly limiter?: RateLimiter;
 }
 
 /**
@@ -83,7 +86,7 @@ export async function consumerHarness(options: HarnessOptions) {
       sqs: sqsClient(),
       store: options.wrapStore?.(store) ?? store,
       // A second limiter instance is a second consumer with its own cache.
-      limiter: new DynamoRateLimiter(storeClient, storeTable),
+      limiter: options.limiter ?? new DynamoRateLimiter(storeClient, storeTable),
       metrics: new Metrics({ namespace: 'tierq-test' }),
       now: () => Date.now() + (options.clockOffsetMs?.() ?? 0),
       maxHopSeconds: config.maxHopSeconds,

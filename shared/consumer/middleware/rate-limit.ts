@@ -3,6 +3,7 @@
  */
 import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { RateLimitedError } from '../../errors.js';
 import { logger } from '../../logger.js';
 import { type Deferral, deferOrFail } from '../defer.js';
 import { batchOf, DeferCause, fail, pending, type RecordState } from '../record-state.js';
@@ -14,7 +15,8 @@ type Fn = middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context>;
  * Enforces each task's `rateLimit` with the distributed token bucket: one acquire per task name
  * per batch (asking for as many tokens as the batch has records of that task). Records beyond
  * the grant are deferred — re-enqueued to run when tokens will be available, spread at the
- * task's rate — and never counted as attempts.
+ * task's rate — and never counted as attempts; so are all of them when the bucket is too
+ * contended to take from (`RateLimitedError`). Only a limiter that fails fails its records.
  *
  * @example
  * middy(core).use(rateLimit(runtime));
@@ -51,6 +53,14 @@ export function rateLimit(
             });
           });
         } catch (error) {
+          if (error instanceof RateLimitedError) {
+            // A contended bucket: wait and ask again, as for tokens not yet refilled.
+            states.forEach((state, i) => {
+              const delayMs = error.retryAfterMs + i * (1_000 / limit.perSecond);
+              deferrals.push({ state, delayMs, cause: DeferCause.rateLimited, reason: error.message });
+            });
+            return;
+          }
           logger.error('rate limiter unavailable; records will be redelivered', { task: name, error });
           for (const state of states) fail(state, 'rate limiter unavailable', error);
         }

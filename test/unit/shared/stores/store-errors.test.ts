@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   IdempotencyConflictError,
   IdempotencyInProgressError,
+  RateLimitedError,
   StoreError,
 } from '../../../../shared/errors.js';
 import { DynamoRateLimiter } from '../../../../shared/stores/dynamo-rate-limiter.js';
@@ -185,7 +186,7 @@ describe('DynamoRateLimiter error translation', () => {
     expect(error).toMatchObject({ operation: 'rate-limit.acquire', cause });
   });
 
-  it('gives up with a StoreError after 8 writes that all lose the race', async () => {
+  it('gives up after 8 writes that all lose the race with a RateLimitedError, so the records wait', async () => {
     const current = { pk: { S: 'ratelimit#call-api' }, tokens: { N: '5' }, updatedAtMs: { N: '0' } };
     const cause = sdkError('ConditionalCheckFailedException', { Item: { ...current, version: { N: '9' } } });
     const limiter = new DynamoRateLimiter(failingClient(cause), 'tierq');
@@ -194,7 +195,9 @@ describe('DynamoRateLimiter error translation', () => {
       .acquire('call-api', { perSecond: 1, burst: 5 }, 1, 1_000)
       .catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error).toMatchObject({ taskName: 'call-api', retryAfterMs: expect.any(Number) });
+    expect((error as RateLimitedError).retryAfterMs).toBeGreaterThan(0);
     expect(limiter.requests).toBe(8);
   });
 });

@@ -24,8 +24,11 @@ export type DeferCause = (typeof DeferCause)[keyof typeof DeferCause];
  */
 export type Outcome =
   | { readonly kind: 'pending' }
-  /** The task ran and succeeded (its completion is stored by the idempotency step). */
-  | { readonly kind: 'succeeded' }
+  /**
+   * The task ran and succeeded (its completion is stored by the idempotency step; `lockLost`
+   * when its lock had been taken over, so the newer holder's record was left as it stood).
+   */
+  | { readonly kind: 'succeeded'; readonly lockLost?: boolean }
   /** A duplicate of a task that already succeeded: not run; `result` is the stored one. */
   | { readonly kind: 'duplicate'; readonly result: unknown }
   /** A copy was re-enqueued to run later; the copy is safely stored. */

@@ -29,6 +29,8 @@ const BASE_SET =
   '#createdAt = if_not_exists(#createdAt, :now), #updatedAt = :now, #expiresAt = :expiresAt';
 // A record whose TTL passed counts as absent: AWS may keep it for days after expiry.
 const NO_LIVE_SUCCESS = 'attribute_not_exists(#pk) OR #status <> :succeeded OR #expiresAt < :nowSeconds';
+// The lock is still this acquisition's: nobody took it over, nobody completed the task.
+const HELD_BY_OWNER = '#lockOwner = :owner';
 const ACQUIRABLE =
   'attribute_not_exists(#pk) OR #expiresAt < :nowSeconds OR (#payloadHash = :hash AND (' +
   '(#status <> :running AND #status <> :succeeded) OR (#status = :running AND #lockExpiresAt < :nowMs)))';
@@ -59,13 +61,14 @@ export class DynamoTaskStore implements TaskStore {
   async acquire(input: AcquireInput): Promise<AcquireResult> {
     const operation = 'task.acquire';
     const written = await this.update(operation, input, {
-      set: `${BASE_SET}, #status = :running, #lockExpiresAt = :lock`,
+      set: `${BASE_SET}, #status = :running, #lockExpiresAt = :lock, #lockOwner = :owner`,
       remove: ['#result'],
       condition: ACQUIRABLE,
       values: {
         ':running': TaskStatus.Running,
         ':succeeded': TaskStatus.Succeeded,
         ':lock': input.lockExpiresAtMs,
+        ':owner': input.owner,
         // A record whose TTL passed counts as absent, so it must outlive the lock it holds.
         ':expiresAt': Math.max(
           epochSeconds(input.nowMs) + input.ttlSeconds,
@@ -76,6 +79,9 @@ export class DynamoTaskStore implements TaskStore {
     });
     if (written.written) return { outcome: 'acquired', createdAt: String(written.item?.createdAt) };
     const { record } = written;
+    if (record === undefined) {
+      throw new StoreError({ operation, message: `${operation}: condition failed but no item was returned` });
+    }
     // Hash first: a completed record under another payload is a producer bug, not a duplicate.
     if (record.payloadHash !== input.payloadHash) throw new IdempotencyConflictError({ key: input.key });
     if (record.status === TaskStatus.Succeeded) return { outcome: 'completed', record };
@@ -97,33 +103,53 @@ export class DynamoTaskStore implements TaskStore {
 
   async completeMany(inputs: readonly CompleteInput[]): Promise<CompleteManyResult> {
     const failed = new Map<string, StoreError>();
+    const lost = new Map<string, TaskRecord | undefined>();
     // One request cannot name an item twice; the last completion of a record is the one stored.
-    const byRecord = new Map<string, StoredItem>();
+    const batched = new Map<string, StoredItem>();
+    const checked = new Map<string, CompleteInput>();
     for (const input of inputs) {
+      const id = refId(input);
+      batched.delete(id);
+      checked.delete(id);
+      if (input.lock?.check) {
+        checked.set(id, input);
+        continue;
+      }
       try {
-        byRecord.set(refId(input), completedItem(input));
+        batched.set(id, completedItem(input));
       } catch (cause) {
         // A result JSON cannot represent (a BigInt, a cycle) fails its own record, not the batch.
-        byRecord.delete(refId(input));
-        failed.set(refId(input), new StoreError({ operation: 'task.completeMany' }, { cause }));
+        failed.set(id, new StoreError({ operation: 'task.completeMany' }, { cause }));
       }
     }
-    const items = [...byRecord.values()];
-    for (const { item, error } of await batchPutItems(this.table, 'task.completeMany', items)) {
-      failed.set(refId({ key: keyOfPk(item.pk), task: String(item.sk) }), error);
-    }
-    return { failed };
+    await Promise.all([
+      batchPutItems(this.table, 'task.completeMany', [...batched.values()]).then((unwritten) => {
+        for (const { item, error } of unwritten) {
+          failed.set(refId({ key: keyOfPk(item.pk), task: String(item.sk) }), error);
+        }
+      }),
+      ...[...checked].map(async ([id, input]) => {
+        try {
+          const written = await this.update('task.completeMany', input, succeeded(input));
+          if (!written.written) lost.set(id, written.record);
+        } catch (error) {
+          failed.set(id, error as StoreError);
+        }
+      }),
+    ]);
+    return { failed, lost };
   }
 
   async recordFailure(input: RecordFailureInput): Promise<WriteResult> {
     return this.update('task.recordFailure', input, {
       set: `${BASE_SET}, #status = :status, #lastError = :error`,
-      remove: ['#lockExpiresAt'],
-      condition: NO_LIVE_SUCCESS,
+      remove: ['#lockExpiresAt', '#lockOwner'],
+      // Under a lock, only its holder may release it; otherwise, never over a live success.
+      condition: input.owner === undefined ? NO_LIVE_SUCCESS : HELD_BY_OWNER,
       values: {
         ':status': input.status,
         ':error': capError(input.error),
-        ':succeeded': TaskStatus.Succeeded,
+        ...(input.owner === undefined ? { ':succeeded': TaskStatus.Succeeded } : { ':owner': input.owner }),
       },
     });
   }
@@ -179,10 +205,7 @@ export class DynamoTaskStore implements TaskStore {
       ),
     );
     if (written.ok) return { written: true, item: written.output.Attributes };
-    if (written.old === undefined) {
-      throw new StoreError({ operation, message: `${operation}: condition failed but no item was returned` });
-    }
-    return { written: false, record: toTaskRecord(written.old) };
+    return { written: false, record: written.old === undefined ? undefined : toTaskRecord(written.old) };
   }
 }
 
@@ -194,7 +217,10 @@ interface UpdateSpec {
   returnCreatedAt?: boolean;
 }
 
-type Updated = { written: true; item?: StoredItem | undefined } | { written: false; record: TaskRecord };
+/** A write, or the record that stood in its way (undefined when there was none). */
+type Updated =
+  | { written: true; item?: StoredItem | undefined }
+  | { written: false; record: TaskRecord | undefined };
 
 /** The whole item a completion stores: what `succeeded` sets, as one PutItem writes it. */
 function completedItem(input: CompleteInput): StoredItem {
@@ -216,14 +242,18 @@ function completedItem(input: CompleteInput): StoredItem {
 }
 function succeeded(input: CompleteInput): UpdateSpec {
   const result = capResult(input.result);
-  const remove = ['#lockExpiresAt', '#lastError'];
+  const remove = ['#lockExpiresAt', '#lockOwner', '#lastError'];
   const values: StoredItem = { ':succeeded': TaskStatus.Succeeded };
-  if (result === undefined)
-    return { set: `${BASE_SET}, #status = :succeeded`, remove: [...remove, '#result'], values };
+  const owned = input.lock?.check ? { condition: HELD_BY_OWNER } : {};
+  if (input.lock?.check) values[':owner'] = input.lock.owner;
+  if (result === undefined) {
+    return { set: `${BASE_SET}, #status = :succeeded`, remove: [...remove, '#result'], values, ...owned };
+  }
   return {
     set: `${BASE_SET}, #status = :succeeded, #result = :result`,
     remove,
     values: { ...values, ':result': result },
+    ...owned,
   };
 }
 

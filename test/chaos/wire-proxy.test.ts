@@ -174,7 +174,7 @@ describe('startWireProxy', () => {
       nowMs: Date.now(),
     };
 
-    await store.acquire({ ...write, lockExpiresAtMs: Date.now() + 60_000 });
+    await store.acquire({ ...write, lockExpiresAtMs: Date.now() + 60_000, owner: 'o' });
     await store.completeMany([{ ...write, result: 1 }]);
     await store.recordFailure({ ...write, key: 'f', error: 'no', status: 'retrying' });
     await store.complete({ ...write, key: 'o', result: 1 });

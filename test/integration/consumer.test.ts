@@ -290,6 +290,7 @@ describe('consumer against fauxqs and DynamoDB Local', () => {
       payloadHash: payloadHash('count', { n: 3 }),
       nowMs: Date.now() - 5_000,
       lockExpiresAtMs: Date.now() - 1,
+      owner: 'the-crashed-run',
     });
     await h.send('normal', { id: 'crashed', task: 'count', payload: { n: 3 } });
     expect((await h.invoke(await h.receive('normal'))).batchItemFailures).toEqual([]);

@@ -14,7 +14,10 @@ beforeAll(async () => {
 
 const newStore = () => new DynamoTaskStore(dynamoClient(), tableName);
 
-/** A delivery of a new task (its own key) with a 60 s lock and a day of TTL, at the real time. */
+/**
+ * A delivery of a new task (its own key) with a 60 s lock of its own and a day of TTL, at the
+ * real time.
+ */
 function delivery(overrides: Partial<AcquireInput> = {}): AcquireInput {
   const key = overrides.key ?? `task-${randomUUID()}`;
   const nowMs = overrides.nowMs ?? Date.now();
@@ -25,6 +28,7 @@ function delivery(overrides: Partial<AcquireInput> = {}): AcquireInput {
     payloadHash: payloadHash('send-email', { to: 'ada@example.com' }),
     attempt: 1,
     lockExpiresAtMs: nowMs + 60_000,
+    owner: `owner-${randomUUID()}`,
     ttlSeconds: 86_400,
     nowMs,
     ...overrides,
@@ -262,7 +266,10 @@ describe('DynamoTaskStore', () => {
       const failing = Array.from({ length: 20 }, () => delivery());
       const expired = delivery({ ttlSeconds: 1, nowMs: Date.now() - 60_000 });
       await store.completeMany([...done, expired].map((d) => ({ ...d, result: d.key })));
-      await Promise.all(failing.map((d) => store.recordFailure({ ...d, error: 'no', status: 'retrying' })));
+      // Failures of tasks that held no lock (mode once or off), so the records are created.
+      await Promise.all(
+        failing.map(({ owner: _, ...d }) => store.recordFailure({ ...d, error: 'no', status: 'retrying' })),
+      );
       const unknown = Array.from({ length: 10 }, () => ({
         key: `never-${randomUUID()}`,
         task: 'send-email',
@@ -317,7 +324,8 @@ describe('DynamoTaskStore', () => {
     it('reports a known task by id', async () => {
       const store = newStore();
       const input = delivery();
-      await store.recordFailure({ ...input, attempt: 3, error: 'bounced', status: 'dead' });
+      const { owner: _, ...unlocked } = input;
+      await store.recordFailure({ ...unlocked, attempt: 3, error: 'bounced', status: 'dead' });
 
       const state = await getTaskState({ client: dynamoClient(), tableName }, input.taskId);
 
@@ -331,6 +339,61 @@ describe('DynamoTaskStore', () => {
         error: 'bounced',
         updatedAt: new Date(input.nowMs).toISOString(),
       });
+    });
+  });
+
+  describe('lock ownership', () => {
+    /** A holds the lock; it expires; B takes it over with its own owner token. */
+    async function takenOver() {
+      const store = newStore();
+      const a = delivery({ owner: 'owner-a' });
+      await store.acquire(a);
+      const later = a.lockExpiresAtMs + 1;
+      const b = { ...a, attempt: 2, owner: 'owner-b', nowMs: later, lockExpiresAtMs: later + 60_000 };
+      await store.acquire(b);
+      return { store, a, b };
+    }
+
+    it("does not write a stale holder's failure over the newer holder's lock", async () => {
+      const { store, a, b } = await takenOver();
+
+      const written = await store.recordFailure({ ...a, error: 'stale', status: 'retrying' });
+      const third = await store
+        .acquire({ ...b, attempt: 3, owner: 'owner-c', nowMs: b.nowMs + 1 })
+        .catch((error: unknown) => error);
+
+      expect(written).toMatchObject({ written: false, record: { status: 'running', attempts: 2 } });
+      expect(third).toBeInstanceOf(IdempotencyInProgressError);
+    });
+
+    it("reports a stale holder's completion as lost instead of writing it, and stores the holder's", async () => {
+      const { store, a, b } = await takenOver();
+
+      const stale = await store.completeMany([
+        { ...a, result: 'a', lock: { owner: 'owner-a', check: true } },
+      ]);
+      const fresh = await store.completeMany([
+        { ...b, result: 'b', lock: { owner: 'owner-b', check: true } },
+      ]);
+
+      expect(stale.failed.size).toBe(0);
+      expect(stale.lost.get(refId(a))).toMatchObject({ status: 'running', attempts: 2 });
+      expect(fresh.lost.size + fresh.failed.size).toBe(0);
+      expect(await store.get(a.key, a.task)).toMatchObject({ status: 'succeeded', result: 'b', attempts: 2 });
+    });
+
+    it('completes locks that cannot have been taken over in one batch write, without a check', async () => {
+      const store = newStore();
+      const batch = Array.from({ length: 10 }, () => delivery({ owner: 'owner-a' }));
+      await Promise.all(batch.map((d) => store.acquire(d)));
+      const before = store.requests;
+
+      const { failed, lost } = await store.completeMany(
+        batch.map((d) => ({ ...d, result: 'ok', lock: { owner: 'owner-a', check: false } })),
+      );
+
+      expect(store.requests - before).toBe(1);
+      expect(failed.size + lost.size).toBe(0);
     });
   });
 
@@ -352,7 +415,13 @@ describe('DynamoTaskStore', () => {
       const store = newStore();
       const charge = delivery({ task: 'charge-card' });
       await store.acquire(charge);
-      await store.recordFailure({ ...charge, task: 'send-receipt', error: 'smtp down', status: 'retrying' });
+      const { owner: _, ...unlocked } = charge;
+      await store.recordFailure({
+        ...unlocked,
+        task: 'send-receipt',
+        error: 'smtp down',
+        status: 'retrying',
+      });
       const source = { client: dynamoClient(), tableName };
 
       const states = await findTaskStates(source, charge.key);

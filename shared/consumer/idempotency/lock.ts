@@ -1,8 +1,11 @@
 /**
  * Idempotency mode `lock` (the default): at most one delivery of a key runs at a time. Before
  * running, one conditional write per record takes a lock that expires with the Lambda's
- * deadline, so a crashed run never blocks its task for good.
+ * deadline, so a crashed run never blocks its task for good. Each acquisition has an owner
+ * token: only its owner may release the lock with a failure, and a completion written after the
+ * lock could have been taken over is checked against it.
  */
+import { randomUUID } from 'node:crypto';
 import { IdempotencyConflictError, IdempotencyInProgressError } from '../../errors.js';
 import { DeadLetterReason } from '../dead-letter.js';
 import { DeferCause, fail } from '../record-state.js';
@@ -36,15 +39,18 @@ export const lockStrategy: IdempotencyStrategy = {
     await Promise.all(
       claims.map(async (claim: Claim) => {
         const { state } = claim;
+        const owner = randomUUID();
         try {
           const acquired = await runtime.store.acquire({
             ...taskWrite(claim, runtime.now()),
             lockExpiresAtMs,
+            owner,
           });
           if (acquired.outcome === 'completed') {
             state.outcome = { kind: 'duplicate', result: acquired.record.result };
           } else {
             claim.createdAt = acquired.createdAt;
+            claim.lock = { owner, expiresAtMs: lockExpiresAtMs };
           }
         } catch (error) {
           if (error instanceof IdempotencyInProgressError) {

@@ -22,6 +22,8 @@ export interface Claim extends TaskRef {
   readonly ttlSeconds: number;
   /** The record's `createdAt`, when the check saw the record (completions keep it). */
   createdAt?: string;
+  /** Under `lock`, the lock this record holds: its owner token and when it expires (epoch ms). */
+  lock?: { readonly owner: string; readonly expiresAtMs: number };
 }
 
 /** What the checks of a batch decided, besides the records they settled themselves. */

@@ -6,7 +6,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { effectiveIdempotencyKey } from '../../contract.js';
 import { logger } from '../../logger.js';
 import { IdempotencyMode } from '../../registry.js';
-import { type CompleteInput, payloadHash, refId } from '../../stores/task-store.js';
+import { type CompleteInput, payloadHash, refId, type WriteResult } from '../../stores/task-store.js';
 import { deadLetterOrFail, describeError } from '../dead-letter.js';
 import { deferOrFail } from '../defer.js';
 import { lockStrategy } from '../idempotency/lock.js';
@@ -14,6 +14,7 @@ import { offStrategy } from '../idempotency/off.js';
 import { onceStrategy } from '../idempotency/once.js';
 import { type Claim, type IdempotencyStrategy, taskWrite } from '../idempotency/strategy.js';
 import { batchOf, fail, pending, type RecordState } from '../record-state.js';
+import { DEADLINE_MARGIN_MS } from '../run-tasks.js';
 import type { ConsumerRuntime } from '../runtime.js';
 
 type Fn = middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context>;
@@ -83,12 +84,20 @@ export function idempotency(
   const idempotencyAfter: Fn = async (request) => {
     const completions: { state: RecordState; input: CompleteInput }[] = [];
     const writes: Promise<void>[] = [];
+    const nowMs = runtime.now();
     for (const state of batchOf(request.event).records) {
       const claim = claims.get(state);
       if (!claim || !state.run) continue;
       const { outcome, run } = state;
       if (outcome.kind === 'succeeded' && run.ok) {
-        const input = { ...taskWrite(claim, runtime.now()), result: run.result, createdAt: claim.createdAt };
+        const input: CompleteInput = {
+          ...taskWrite(claim, nowMs),
+          result: run.result,
+          createdAt: claim.createdAt,
+          ...(claim.lock === undefined
+            ? {}
+            : { lock: { owner: claim.lock.owner, check: mayBeTakenOver(claim.lock, nowMs) } }),
+        };
         if (STRATEGIES[claim.mode].completion === 'single') {
           writes.push(settle(state, runtime.store.complete(input)));
         } else {
@@ -97,20 +106,33 @@ export function idempotency(
       } else if (!run.ok && (outcome.kind === 'failed' || outcome.kind === 'deadLettered')) {
         const status = outcome.kind === 'deadLettered' ? 'dead' : 'retrying';
         const failure = {
-          ...taskWrite(claim, runtime.now()),
+          ...taskWrite(claim, nowMs),
           error: describeError(run.error),
           status,
+          ...(claim.lock === undefined ? {} : { owner: claim.lock.owner }),
         } as const;
-        writes.push(settle(state, runtime.store.recordFailure(failure)));
+        writes.push(
+          settle(
+            state,
+            runtime.store.recordFailure(failure).then((written) => {
+              if (claim.lock !== undefined) reportLost(state, written);
+            }),
+          ),
+        );
       }
     }
     if (completions.length > 0) {
       writes.push(
         runtime.store.completeMany(completions.map((c) => c.input)).then(
-          ({ failed }) => {
+          ({ failed, lost }) => {
             for (const { state, input } of completions) {
               const error = failed.get(refId(input));
               if (error) fail(state, 'could not record the task state', error);
+              if (lost.has(refId(input))) {
+                // It ran and succeeded, so it is acknowledged; the record is the newer holder's.
+                state.outcome = { kind: 'succeeded', lockLost: true };
+                reportLost(state, { written: false, record: lost.get(refId(input)) });
+              }
             }
           },
           (error: unknown) => {
@@ -125,7 +147,34 @@ export function idempotency(
   return { before: idempotencyBefore, after: idempotencyAfter };
 }
 
-/** Waits for one record's state write; a failure fails the record, unless it is safely dead-lettered. */
+/**
+ * Whether another delivery may have taken the lock over by the time this completion lands: the
+ * holder's clock is within the deadline margin of the lock's expiry (a run that stalled). Only
+ * then is the completion checked against its owner, each with a write of its own; a completion
+ * well inside its lock's life joins the batch's one write, since no delivery can take a lock
+ * over before it expires. The margin bounds how long the after-hooks, this write among them,
+ * may take to land.
+ */
+function mayBeTakenOver(lock: { readonly expiresAtMs: number }, nowMs: number): boolean {
+  return nowMs > lock.expiresAtMs - DEADLINE_MARGIN_MS;
+}
+
+/** A write that did not happen because the lock is another owner's: reported, not retried. */
+function reportLost(state: RecordState, written: WriteResult): void {
+  if (written.written) return;
+  logger.warn("lost the lock: this run's state was not written over the newer holder's", {
+    messageId: state.record.messageId,
+    taskId: state.envelope?.id,
+    task: state.task?.name,
+    holder: written.record?.taskId,
+    status: written.record?.status,
+  });
+}
+
+/**
+ * Waits for one record's state write; a failure fails the record, unless its message is safely
+ * dead-lettered or re-sent.
+ */
 async function settle(state: RecordState, written: Promise<unknown>): Promise<void> {
   try {
     await written;

@@ -19,6 +19,8 @@ export const TaskMetric = {
   deferred: 'TaskDeferred',
   rateLimited: 'TaskRateLimited',
   duplicate: 'TaskDuplicate',
+  /** A run whose lock another delivery took over: its state was not written over the newer one's. */
+  lockLost: 'TaskLockLost',
   latency: 'TaskLatency',
 } as const;
 
@@ -30,6 +32,7 @@ function countsOf(states: readonly RecordState[]): Record<string, number> {
   for (const { outcome, run } of states) {
     if (run?.ok === false) add(TaskMetric.failed);
     if (outcome.kind === 'succeeded') add(TaskMetric.succeeded);
+    if (outcome.kind === 'succeeded' && outcome.lockLost) add(TaskMetric.lockLost);
     if (outcome.kind === 'failed' && outcome.retryInMs !== undefined) add(TaskMetric.retried);
     if (outcome.kind === 'deadLettered') add(TaskMetric.deadLettered);
     if (outcome.kind === 'deferred') add(TaskMetric.deferred);

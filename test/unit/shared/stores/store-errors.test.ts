@@ -34,6 +34,7 @@ const input: AcquireInput = {
   payloadHash: 'hash-a',
   attempt: 1,
   lockExpiresAtMs: nowMs + 60_000,
+  owner: 'owner-1',
   ttlSeconds: 3_600,
   nowMs,
 };

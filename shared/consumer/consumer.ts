@@ -14,6 +14,7 @@ import { deadLetterOnLastReceive } from './middleware/last-receive.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { retries } from './middleware/retries.js';
 import { sqsBatch } from './middleware/sqs-batch.js';
+import { startInTime } from './middleware/start-in-time.js';
 import { taskMetrics } from './middleware/task-metrics.js';
 import { validateRecords } from './middleware/validate-records.js';
 import { batchOf } from './record-state.js';
@@ -27,7 +28,8 @@ export interface ConsumerOptions extends ConsumerRuntime {
 
 /**
  * Builds the tierq consumer: a Middy handler for SQS batches. Records run concurrently; each
- * goes through validate → not-yet-due → rate limit → idempotency → run → retry or dead-letter,
+ * goes through validate → not-yet-due → time enough to finish → rate limit → idempotency → run →
+ * retry or dead-letter,
  * and the handler returns a partial batch response naming only the records SQS must redeliver.
  *
  * Every registered task's options are checked first: a bad one is a `ConfigError` naming the
@@ -63,6 +65,7 @@ export function createConsumer(options: ConsumerOptions) {
       }),
     )
     .use(deferNotDue(options))
+    .use(startInTime(options))
     .use(rateLimit(options))
     .use(idempotency(options))
     .use(retries(options));

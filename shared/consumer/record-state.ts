@@ -15,6 +15,8 @@ export const DeferCause = {
   rateLimited: 'rate-limited',
   /** Another delivery of the same task holds the idempotency lock. */
   inProgress: 'in-progress',
+  /** Too little of the invocation is left to run it before the deadline margin. */
+  noTime: 'no-time',
 } as const;
 export type DeferCause = (typeof DeferCause)[keyof typeof DeferCause];
 
@@ -70,6 +72,8 @@ export interface RecordState {
 /** The state of a whole batch, shared by the middlewares through {@link batchOf}. */
 export interface BatchState {
   readonly records: RecordState[];
+  /** What the invocation had left when it started, ms: what a fresh invocation has. */
+  budgetMs: number;
 }
 
 const batches = new WeakMap<object, BatchState>();
@@ -86,7 +90,7 @@ const batches = new WeakMap<object, BatchState>();
 export function batchOf(event: object): BatchState {
   let batch = batches.get(event);
   if (!batch) {
-    batch = { records: [] };
+    batch = { records: [], budgetMs: Number.POSITIVE_INFINITY };
     batches.set(event, batch);
   }
   return batch;

@@ -5,17 +5,16 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { logger } from '../logger.js';
 import { describeError } from './dead-letter.js';
+import { deadlineMarginMs } from './deadline.js';
 import { type BatchState, fail, pending, type RecordState } from './record-state.js';
 import { runWithTimeout } from './run-with-timeout.js';
 
-/** Time kept back from the Lambda deadline so failures can still be recorded and reported. */
-export const DEADLINE_MARGIN_MS = 1_000;
-
 /** Runs one validated record's task with its timeout, settling its outcome. */
-async function runOne(state: RecordState, context: Context): Promise<void> {
+async function runOne(state: RecordState, context: Context, marginMs: number): Promise<void> {
   const { task, envelope } = state;
   if (!task || !envelope) return fail(state, 'record reached the runner without validation');
-  const remaining = context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
+  // Kept back from the deadline: what the after-hooks may need to record and report outcomes.
+  const remaining = context.getRemainingTimeInMillis() - marginMs;
   const timeoutMs = Math.min(task.timeoutMs ?? Number.POSITIVE_INFINITY, remaining);
   try {
     let taskLogger: Logger | undefined;
@@ -44,11 +43,13 @@ async function runOne(state: RecordState, context: Context): Promise<void> {
 }
 
 /**
- * The core of the consumer: runs every pending record of the batch concurrently.
+ * The core of the consumer: runs every pending record of the batch concurrently, each until its
+ * own timeout or the deadline margin, whichever comes first.
  *
  * @example
  * const core = (event: SQSEvent, context: Context) => runTasks(batchOf(event), context);
  */
 export async function runTasks(batch: BatchState, context: Context): Promise<void> {
-  await Promise.all(pending(batch).map((state) => runOne(state, context)));
+  const marginMs = deadlineMarginMs(batch.budgetMs);
+  await Promise.all(pending(batch).map((state) => runOne(state, context, marginMs)));
 }

@@ -9,7 +9,7 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ConsumerConfig } from '../../shared/consumer/config.js';
 import { createConsumer } from '../../shared/consumer/consumer.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../../shared/declaration.js';
@@ -138,9 +138,16 @@ export async function consumerHarness(options: HarnessOptions) {
       );
       return { Records: Messages.map((m) => toRecord(m, tier)) };
     },
-    /** Runs the handler on an event and deletes what it acknowledged, like the event source mapping. */
-    async invoke(event: SQSEvent, h = handler, timeoutMs = 30_000): Promise<SQSBatchResponse> {
-      const response = await h(event, lambdaContext(timeoutMs));
+    /**
+     * Runs the handler on an event and deletes what it acknowledged, like the event source mapping;
+     * `context` is a Lambda context, or the ms its invocation has left.
+     */
+    async invoke(
+      event: SQSEvent,
+      h = handler,
+      context: number | Context = 30_000,
+    ): Promise<SQSBatchResponse> {
+      const response = await h(event, typeof context === 'number' ? lambdaContext(context) : context);
       const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
       const done = event.Records.filter((r) => !failed.has(r.messageId));
       if (done.length > 0) {

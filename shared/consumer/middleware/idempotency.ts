@@ -8,13 +8,13 @@ import { logger } from '../../logger.js';
 import { IdempotencyMode } from '../../registry.js';
 import { type CompleteInput, payloadHash, refId, type WriteResult } from '../../stores/task-store.js';
 import { deadLetterOrFail, describeError } from '../dead-letter.js';
+import { deadlineMarginMs } from '../deadline.js';
 import { deferOrFail } from '../defer.js';
 import { lockStrategy } from '../idempotency/lock.js';
 import { offStrategy } from '../idempotency/off.js';
 import { onceStrategy } from '../idempotency/once.js';
 import { type Claim, type IdempotencyStrategy, taskWrite } from '../idempotency/strategy.js';
 import { batchOf, fail, pending, type RecordState } from '../record-state.js';
-import { DEADLINE_MARGIN_MS } from '../run-tasks.js';
 import type { ConsumerRuntime } from '../runtime.js';
 
 type Fn = middy.MiddlewareFn<SQSEvent, SQSBatchResponse, Error, Context>;
@@ -85,7 +85,9 @@ export function idempotency(
     const completions: { state: RecordState; input: CompleteInput }[] = [];
     const writes: Promise<void>[] = [];
     const nowMs = runtime.now();
-    for (const state of batchOf(request.event).records) {
+    const batch = batchOf(request.event);
+    const marginMs = deadlineMarginMs(batch.budgetMs);
+    for (const state of batch.records) {
       const claim = claims.get(state);
       if (!claim || !state.run) continue;
       const { outcome, run } = state;
@@ -96,7 +98,7 @@ export function idempotency(
           createdAt: claim.createdAt,
           ...(claim.lock === undefined
             ? {}
-            : { lock: { owner: claim.lock.owner, check: mayBeTakenOver(claim.lock, nowMs) } }),
+            : { lock: { owner: claim.lock.owner, check: mayBeTakenOver(claim.lock, nowMs, marginMs) } }),
         };
         if (STRATEGIES[claim.mode].completion === 'single') {
           writes.push(settle(state, runtime.store.complete(input)));
@@ -155,8 +157,8 @@ export function idempotency(
  * over before it expires. The margin bounds how long the after-hooks, this write among them,
  * may take to land.
  */
-function mayBeTakenOver(lock: { readonly expiresAtMs: number }, nowMs: number): boolean {
-  return nowMs > lock.expiresAtMs - DEADLINE_MARGIN_MS;
+function mayBeTakenOver(lock: { readonly expiresAtMs: number }, nowMs: number, marginMs: number): boolean {
+  return nowMs > lock.expiresAtMs - marginMs;
 }
 
 /** A write that did not happen because the lock is another owner's: reported, not retried. */

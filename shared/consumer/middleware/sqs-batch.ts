@@ -51,6 +51,7 @@ export function sqsBatch(
 ): middy.MiddlewareObj<SQSEvent, SQSBatchResponse, Error, Context> {
   const sqsBatchBefore: Fn = (request) => {
     const batch = batchOf(request.event);
+    batch.budgetMs = request.context.getRemainingTimeInMillis();
     for (const record of request.event.Records ?? []) {
       batch.records.push(recordState(record, tierOfSource(options.tiers, record.eventSourceARN)));
     }

@@ -15,8 +15,17 @@ import { ConfigError } from '../errors.js';
  */
 export type RetryPolicy = { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
 
-/** SQS's longest visibility timeout (12 hours), which bounds how long a retry can be delayed. */
+/**
+ * SQS's longest visibility timeout (12 hours). It bounds how long a message can be hidden
+ * counting from its receive, not from the change: a retry waiting longer is re-sent instead.
+ */
 export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+
+/**
+ * Lambda's longest batching window: a record may have been received this long before the
+ * invocation that handles it began.
+ */
+export const MAX_BATCHING_WINDOW_MS = 300_000;
 
 /**
  * Five attempts, starting around one second and never waiting more than five minutes.
@@ -98,4 +107,18 @@ export function visibilityTimeoutSeconds(delayMs: number): number {
   if (Number.isNaN(delayMs)) return 0;
   const seconds = Math.ceil(delayMs / 1_000);
   return Math.min(Math.max(seconds, 0), MAX_VISIBILITY_TIMEOUT_SECONDS);
+}
+
+/**
+ * The longest visibility timeout a change may still set on a message received at
+ * `receivedAtMs` (or later): SQS holds a message at most 12 hours from its receive, whatever
+ * the changes, and refuses one that would hold it longer.
+ *
+ * @example
+ * ```ts
+ * visibilityLeftSeconds(Date.now() - 30_000, Date.now()); // 43170
+ * ```
+ */
+export function visibilityLeftSeconds(receivedAtMs: number, nowMs: number): number {
+  return Math.max(0, MAX_VISIBILITY_TIMEOUT_SECONDS - Math.ceil((nowMs - receivedAtMs) / 1_000));
 }

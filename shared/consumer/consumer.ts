@@ -68,5 +68,5 @@ export function createConsumer(options: ConsumerOptions) {
     .use(startInTime(options))
     .use(rateLimit(options))
     .use(idempotency(options))
-    .use(retries(options));
+    .use(retries(options, options.random));
 }

@@ -28,6 +28,13 @@ export interface Deferral {
   readonly cause: DeferCause;
   /** A readable sentence: why it waits. */
   readonly reason: string;
+  /**
+   * A retry: this receive's attempt ran and failed, so the copy counts it. Without, the record
+   * did not run, and its copy continues the attempts where this one left off.
+   */
+  readonly attemptSpent?: boolean;
+  /** The copy's `runAt`: a wait longer than one delay hop continues in hops until it. */
+  readonly runAt?: string;
 }
 
 /**
@@ -61,7 +68,12 @@ function copyOf(
   const { state } = deferral;
   const tier = runtime.config.tiers.find((t) => t.name === state.tier);
   if (!tier || !state.envelope) return undefined;
-  const bookkeeping: Bookkeeping = { priorAttempts: Math.max(0, state.attempt - 1), tier: tier.name };
+  const priorAttempts = deferral.attemptSpent ? state.attempt : Math.max(0, state.attempt - 1);
+  const bookkeeping: Bookkeeping = {
+    priorAttempts,
+    tier: tier.name,
+    ...(deferral.runAt === undefined ? {} : { runAt: deferral.runAt }),
+  };
   let body: string;
   try {
     body = resentBody(state.envelope, bookkeeping);

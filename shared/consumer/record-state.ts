@@ -17,6 +17,8 @@ export const DeferCause = {
   inProgress: 'in-progress',
   /** Too little of the invocation is left to run it before the deadline margin. */
   noTime: 'no-time',
+  /** A failed attempt's retry waits longer than a visibility timeout can still hide it. */
+  retry: 'retry',
 } as const;
 export type DeferCause = (typeof DeferCause)[keyof typeof DeferCause];
 
@@ -74,6 +76,8 @@ export interface BatchState {
   readonly records: RecordState[];
   /** What the invocation had left when it started, ms: what a fresh invocation has. */
   budgetMs: number;
+  /** When the invocation started, epoch ms on this host's clock (SQS's receive is before it). */
+  startedAtMs: number;
 }
 
 const batches = new WeakMap<object, BatchState>();
@@ -90,7 +94,7 @@ const batches = new WeakMap<object, BatchState>();
 export function batchOf(event: object): BatchState {
   let batch = batches.get(event);
   if (!batch) {
-    batch = { records: [], budgetMs: Number.POSITIVE_INFINITY };
+    batch = { records: [], budgetMs: Number.POSITIVE_INFINITY, startedAtMs: Date.now() };
     batches.set(event, batch);
   }
   return batch;

@@ -24,6 +24,8 @@ export interface ConsumerRuntime {
   readonly now: () => number;
   /** Longest single delay for a not-yet-due task (SQS allows 900 s; tests shorten it). */
   readonly maxHopSeconds: number;
+  /** The backoff's jitter, in [0, 1). Default: `Math.random` (injectable so tests can fix it). */
+  readonly random?: () => number;
 }
 
 /** The queue URL of a tier, if the consumer knows it. */

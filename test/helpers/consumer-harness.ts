@@ -49,6 +49,8 @@ export interface HarnessOptions {
   readonly wrapStore?: (store: TaskStore) => TaskStore;
   /** The rate limiter of every handler made. Default: a DynamoRateLimiter of its own per handler. */
   readonly limiter?: RateLimiter;
+  /** The consumer's random source (backoff jitter). Default: Math.random. */
+  readonly random?: () => number;
 }
 
 /**
@@ -90,6 +92,7 @@ export async function consumerHarness(options: HarnessOptions) {
       metrics: new Metrics({ namespace: 'tierq-test' }),
       now: () => Date.now() + (options.clockOffsetMs?.() ?? 0),
       maxHopSeconds: config.maxHopSeconds,
+      ...(options.random === undefined ? {} : { random: options.random }),
     });
   const handler = makeHandler();
   const urlOf = (tier: string) => tiers.find((t) => t.name === tier)?.url as string;

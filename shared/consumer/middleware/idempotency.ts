@@ -105,7 +105,8 @@ export function idempotency(
         } else {
           completions.push({ state, input });
         }
-      } else if (!run.ok && (outcome.kind === 'failed' || outcome.kind === 'deadLettered')) {
+      } else if (!run.ok) {
+        // Failed and left for SQS, re-sent for a later retry, or dead-lettered.
         const status = outcome.kind === 'deadLettered' ? 'dead' : 'retrying';
         const failure = {
           ...taskWrite(claim, nowMs),
@@ -181,9 +182,9 @@ async function settle(state: RecordState, written: Promise<unknown>): Promise<vo
   try {
     await written;
   } catch (error) {
-    if (state.outcome.kind === 'deadLettered') {
-      // The message is safely in the DLQ; only its state row is stale.
-      logger.error('could not record dead task state', { messageId: state.record.messageId, error });
+    if (state.outcome.kind === 'deadLettered' || state.outcome.kind === 'deferred') {
+      // The message is safely in the DLQ or re-sent; only its state row is stale.
+      logger.error('could not record the task state', { messageId: state.record.messageId, error });
     } else {
       fail(state, 'could not record the task state', error);
     }

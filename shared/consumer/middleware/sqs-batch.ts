@@ -52,6 +52,7 @@ export function sqsBatch(
   const sqsBatchBefore: Fn = (request) => {
     const batch = batchOf(request.event);
     batch.budgetMs = request.context.getRemainingTimeInMillis();
+    batch.startedAtMs = Date.now();
     for (const record of request.event.Records ?? []) {
       batch.records.push(recordState(record, tierOfSource(options.tiers, record.eventSourceARN)));
     }

@@ -33,9 +33,10 @@ function countsOf(states: readonly RecordState[]): Record<string, number> {
     if (run?.ok === false) add(TaskMetric.failed);
     if (outcome.kind === 'succeeded') add(TaskMetric.succeeded);
     if (outcome.kind === 'succeeded' && outcome.lockLost) add(TaskMetric.lockLost);
-    if (outcome.kind === 'failed' && outcome.retryInMs !== undefined) add(TaskMetric.retried);
+    const resent = outcome.kind === 'deferred' && outcome.cause === DeferCause.retry;
+    if ((outcome.kind === 'failed' && outcome.retryInMs !== undefined) || resent) add(TaskMetric.retried);
     if (outcome.kind === 'deadLettered') add(TaskMetric.deadLettered);
-    if (outcome.kind === 'deferred') add(TaskMetric.deferred);
+    if (outcome.kind === 'deferred' && !resent) add(TaskMetric.deferred);
     if (outcome.kind === 'deferred' && outcome.cause === DeferCause.rateLimited) add(TaskMetric.rateLimited);
     if (outcome.kind === 'duplicate') add(TaskMetric.duplicate);
   }

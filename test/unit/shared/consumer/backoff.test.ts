@@ -4,6 +4,7 @@ import {
   backoffDelayMs,
   DEFAULT_RETRY_POLICY,
   validateRetryPolicy,
+  visibilityLeftSeconds,
   visibilityTimeoutSeconds,
 } from '../../../../shared/consumer/backoff.js';
 import { ConfigError } from '../../../../shared/errors.js';
@@ -99,6 +100,17 @@ describe('visibilityTimeoutSeconds', () => {
     [Number.NaN, 0],
   ])('turns %s ms into %s s', (delayMs, seconds) => {
     expect(visibilityTimeoutSeconds(delayMs)).toBe(seconds);
+  });
+});
+
+describe('visibilityLeftSeconds', () => {
+  it('counts the 12 hours from the receive, not from the change', () => {
+    const received = 1_000_000;
+
+    expect(visibilityLeftSeconds(received, received)).toBe(43_200);
+    expect(visibilityLeftSeconds(received, received + 30_000)).toBe(43_170);
+    expect(visibilityLeftSeconds(received, received + 1)).toBe(43_199);
+    expect(visibilityLeftSeconds(received, received + 13 * 3_600_000)).toBe(0);
   });
 });
 

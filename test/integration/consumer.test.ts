@@ -310,50 +310,6 @@ describe('consumer against fauxqs and DynamoDB Local', () => {
     expect(attr(dead, 'tierq-id')).toBe('b');
   });
 
-  it('runs two tasks enqueued under one idempotency key with the same payload, each once', async () => {
-    const ran: string[] = [];
-    const task = (name: string) =>
-      defineTask({ name, schema: z.object({ order: z.number() }), handler: () => void ran.push(name) });
-    const h = await consumerHarness({ tasks: [task('charge-card'), task('send-receipt')] });
-    const common = { payload: { order: 42 }, idempotencyKey: 'order-42' };
-    await h.send('high', { id: 'charge-42', task: 'charge-card', ...common });
-    await h.send('high', { id: 'receipt-42', task: 'send-receipt', ...common });
-
-    for (const _ of [1, 2])
-      expect((await h.invoke(await h.receive('high', 1))).batchItemFailures).toEqual([]);
-    // Duplicates of each are still recognised as such, per task.
-    await h.send('high', { id: 'receipt-42-again', task: 'send-receipt', ...common });
-    expect((await h.invoke(await h.receive('high'))).batchItemFailures).toEqual([]);
-
-    expect(ran.sort()).toEqual(['charge-card', 'send-receipt']);
-    expect(await h.deadLetters()).toEqual([]);
-    expect(await h.store.get('order-42', 'charge-card')).toMatchObject({
-      taskId: 'charge-42',
-      status: 'succeeded',
-    });
-    expect(await h.store.get('order-42', 'send-receipt')).toMatchObject({
-      taskId: 'receipt-42',
-      status: 'succeeded',
-    });
-  });
-
-  it('dead-letters a once task whose completed key comes again with another payload, as lock does', async () => {
-    const { task, runs } = counted();
-    const onceTask = defineTask({ ...task, name: 'count-once', idempotency: { mode: 'once' } });
-    const h = await consumerHarness({ tasks: [onceTask] });
-    await h.send('normal', { id: 'first', task: 'count-once', payload: { n: 1 }, idempotencyKey: 'k' });
-    await h.invoke(await h.receive('normal'));
-    await h.send('normal', { id: 'second', task: 'count-once', payload: { n: 2 }, idempotencyKey: 'k' });
-
-    expect((await h.invoke(await h.receive('normal'))).batchItemFailures).toEqual([]);
-
-    expect(runs).toEqual([{ n: 1 }]);
-    const [dead] = await h.deadLetters();
-    expect(attr(dead, 'tierq-reason')).toBe('idempotency-conflict');
-    expect(attr(dead, 'tierq-id')).toBe('second');
-    expect(await h.store.get('k', 'count-once')).toMatchObject({ taskId: 'first', result: { n: 1 } });
-  });
-
   it('stores a batch of successes with one write request: lock 10 acquires + 1, once 1 read + 1', async () => {
     const { task: lockTask, runs } = counted();
     const onceTask = defineTask({ ...lockTask, name: 'count-once', idempotency: { mode: 'once' } });

@@ -5,13 +5,41 @@
  * jumps a minute while the first delivery runs, as if it had stalled that long. Against fauxqs
  * and DynamoDB Local.
  */
+import { randomUUID } from 'node:crypto';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { IdempotencyInProgressError } from '../../shared/errors.js';
 import { defineTask } from '../../shared/registry.js';
-import { sqsClient, waitFor } from '../helpers/aws.js';
+import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
+import { type AcquireInput, payloadHash, refId } from '../../shared/stores/task-store.js';
+import { createTestTable, dynamoClient, sqsClient, waitFor } from '../helpers/aws.js';
 import { type ConsumerHarness, consumerHarness } from '../helpers/consumer-harness.js';
+
+let tableName: string;
+beforeAll(async () => {
+  tableName = await createTestTable('locks');
+});
+const newStore = () => new DynamoTaskStore(dynamoClient(), tableName);
+
+/** A delivery of a new task (its own key) with a 60 s lock of its own and a day of TTL. */
+function delivery(overrides: Partial<AcquireInput> = {}): AcquireInput {
+  const key = overrides.key ?? `task-${randomUUID()}`;
+  const nowMs = overrides.nowMs ?? Date.now();
+  return {
+    key,
+    taskId: key,
+    task: 'send-email',
+    payloadHash: payloadHash('send-email', { to: 'ada@example.com' }),
+    attempt: 1,
+    lockExpiresAtMs: nowMs + 60_000,
+    owner: `owner-${randomUUID()}`,
+    ttlSeconds: 86_400,
+    nowMs,
+    ...overrides,
+  };
+}
 
 /** A promise the test resolves when it wants a run to end. */
 function gate() {
@@ -108,5 +136,62 @@ describe('lock ownership', () => {
     gates[1]?.open();
     await b;
     expect(await h.store.get('order-9', 'charge')).toMatchObject({ status: 'succeeded', result: { run: 2 } });
+  });
+});
+
+describe('DynamoTaskStore', () => {
+  describe('lock ownership', () => {
+    /** A holds the lock; it expires; B takes it over with its own owner token. */
+    async function takenOver() {
+      const store = newStore();
+      const a = delivery({ owner: 'owner-a' });
+      await store.acquire(a);
+      const later = a.lockExpiresAtMs + 1;
+      const b = { ...a, attempt: 2, owner: 'owner-b', nowMs: later, lockExpiresAtMs: later + 60_000 };
+      await store.acquire(b);
+      return { store, a, b };
+    }
+
+    it("does not write a stale holder's failure over the newer holder's lock", async () => {
+      const { store, a, b } = await takenOver();
+
+      const written = await store.recordFailure({ ...a, error: 'stale', status: 'retrying' });
+      const third = await store
+        .acquire({ ...b, attempt: 3, owner: 'owner-c', nowMs: b.nowMs + 1 })
+        .catch((error: unknown) => error);
+
+      expect(written).toMatchObject({ written: false, record: { status: 'running', attempts: 2 } });
+      expect(third).toBeInstanceOf(IdempotencyInProgressError);
+    });
+
+    it("reports a stale holder's completion as lost instead of writing it, and stores the holder's", async () => {
+      const { store, a, b } = await takenOver();
+
+      const stale = await store.completeMany([
+        { ...a, result: 'a', lock: { owner: 'owner-a', check: true } },
+      ]);
+      const fresh = await store.completeMany([
+        { ...b, result: 'b', lock: { owner: 'owner-b', check: true } },
+      ]);
+
+      expect(stale.failed.size).toBe(0);
+      expect(stale.lost.get(refId(a))).toMatchObject({ status: 'running', attempts: 2 });
+      expect(fresh.lost.size + fresh.failed.size).toBe(0);
+      expect(await store.get(a.key, a.task)).toMatchObject({ status: 'succeeded', result: 'b', attempts: 2 });
+    });
+
+    it('completes locks that cannot have been taken over in one batch write, without a check', async () => {
+      const store = newStore();
+      const batch = Array.from({ length: 10 }, () => delivery({ owner: 'owner-a' }));
+      await Promise.all(batch.map((d) => store.acquire(d)));
+      const before = store.requests;
+
+      const { failed, lost } = await store.completeMany(
+        batch.map((d) => ({ ...d, result: 'ok', lock: { owner: 'owner-a', check: false } })),
+      );
+
+      expect(store.requests - before).toBe(1);
+      expect(failed.size + lost.size).toBe(0);
+    });
   });
 });

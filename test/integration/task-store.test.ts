@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, IdempotencyConflictError, IdempotencyInProgressError } from '../../shared/errors.js';
+import { IdempotencyConflictError, IdempotencyInProgressError } from '../../shared/errors.js';
 import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
-import { findTaskStates, getTaskState } from '../../shared/stores/task-lookup.js';
+import { getTaskState } from '../../shared/stores/task-lookup.js';
 import { type AcquireInput, MAX_RESULT_BYTES, payloadHash, refId } from '../../shared/stores/task-store.js';
 import { createTestTable, dynamoClient } from '../helpers/aws.js';
 
@@ -339,102 +339,6 @@ describe('DynamoTaskStore', () => {
         error: 'bounced',
         updatedAt: new Date(input.nowMs).toISOString(),
       });
-    });
-  });
-
-  describe('lock ownership', () => {
-    /** A holds the lock; it expires; B takes it over with its own owner token. */
-    async function takenOver() {
-      const store = newStore();
-      const a = delivery({ owner: 'owner-a' });
-      await store.acquire(a);
-      const later = a.lockExpiresAtMs + 1;
-      const b = { ...a, attempt: 2, owner: 'owner-b', nowMs: later, lockExpiresAtMs: later + 60_000 };
-      await store.acquire(b);
-      return { store, a, b };
-    }
-
-    it("does not write a stale holder's failure over the newer holder's lock", async () => {
-      const { store, a, b } = await takenOver();
-
-      const written = await store.recordFailure({ ...a, error: 'stale', status: 'retrying' });
-      const third = await store
-        .acquire({ ...b, attempt: 3, owner: 'owner-c', nowMs: b.nowMs + 1 })
-        .catch((error: unknown) => error);
-
-      expect(written).toMatchObject({ written: false, record: { status: 'running', attempts: 2 } });
-      expect(third).toBeInstanceOf(IdempotencyInProgressError);
-    });
-
-    it("reports a stale holder's completion as lost instead of writing it, and stores the holder's", async () => {
-      const { store, a, b } = await takenOver();
-
-      const stale = await store.completeMany([
-        { ...a, result: 'a', lock: { owner: 'owner-a', check: true } },
-      ]);
-      const fresh = await store.completeMany([
-        { ...b, result: 'b', lock: { owner: 'owner-b', check: true } },
-      ]);
-
-      expect(stale.failed.size).toBe(0);
-      expect(stale.lost.get(refId(a))).toMatchObject({ status: 'running', attempts: 2 });
-      expect(fresh.lost.size + fresh.failed.size).toBe(0);
-      expect(await store.get(a.key, a.task)).toMatchObject({ status: 'succeeded', result: 'b', attempts: 2 });
-    });
-
-    it('completes locks that cannot have been taken over in one batch write, without a check', async () => {
-      const store = newStore();
-      const batch = Array.from({ length: 10 }, () => delivery({ owner: 'owner-a' }));
-      await Promise.all(batch.map((d) => store.acquire(d)));
-      const before = store.requests;
-
-      const { failed, lost } = await store.completeMany(
-        batch.map((d) => ({ ...d, result: 'ok', lock: { owner: 'owner-a', check: false } })),
-      );
-
-      expect(store.requests - before).toBe(1);
-      expect(failed.size + lost.size).toBe(0);
-    });
-  });
-
-  describe('keys scoped per task', () => {
-    it('keeps one record per task under a key, each found by a lookup of that task', async () => {
-      const store = newStore();
-      const charge = delivery({ task: 'charge-card' });
-      const receipt = { ...charge, taskId: 'receipt', task: 'send-receipt' };
-
-      await store.acquire(charge);
-      await store.acquire(receipt);
-      const found = await store.lookup([charge, receipt]);
-
-      expect(found.get(refId(charge))).toMatchObject({ task: 'charge-card', status: 'running' });
-      expect(found.get(refId(receipt))).toMatchObject({ task: 'send-receipt', taskId: 'receipt' });
-    });
-
-    it('lists every task under a key without a task name, and refuses to guess one', async () => {
-      const store = newStore();
-      const charge = delivery({ task: 'charge-card' });
-      await store.acquire(charge);
-      const { owner: _, ...unlocked } = charge;
-      await store.recordFailure({
-        ...unlocked,
-        task: 'send-receipt',
-        error: 'smtp down',
-        status: 'retrying',
-      });
-      const source = { client: dynamoClient(), tableName };
-
-      const states = await findTaskStates(source, charge.key);
-      const guess = await getTaskState(source, charge.key).catch((error: unknown) => error);
-      const named = await getTaskState(source, charge.key, 'send-receipt');
-
-      expect(states.map((s) => [s.status === 'unknown' ? '' : s.task, s.status])).toEqual([
-        ['charge-card', 'running'],
-        ['send-receipt', 'retrying'],
-      ]);
-      expect(guess).toBeInstanceOf(ConfigError);
-      expect((guess as Error).message).toContain('charge-card, send-receipt');
-      expect(named).toMatchObject({ task: 'send-receipt', status: 'retrying', error: 'smtp down' });
     });
   });
 });

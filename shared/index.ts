@@ -29,5 +29,5 @@ export {
 export { DynamoRateLimiter } from './stores/dynamo-rate-limiter.js';
 export { DynamoTaskStore } from './stores/dynamo-task-store.js';
 export type { RateLimiter } from './stores/rate-limiter.js';
-export { getTaskState, type TaskState } from './stores/task-lookup.js';
+export { findTaskStates, getTaskState, type TaskState } from './stores/task-lookup.js';
 export type { TaskStore } from './stores/task-store.js';

@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { loadConsumerConfig } from '../shared/config.js';
-import { createDefaultConsumer } from '../shared/default-consumer.js';
+import { loadConsumerConfig } from '../shared/consumer/config.js';
+import { createDefaultConsumer } from '../shared/consumer/default-consumer.js';
 import { logger } from '../shared/logger.js';
 import { TaskRegistry } from '../shared/registry.js';
 import { exampleTasks } from './tasks.js';

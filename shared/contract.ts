@@ -195,6 +195,91 @@ export function serializeEnvelope(envelope: TaskEnvelope): string {
 }
 
 /**
+ * The bookkeeping a copy re-sent by tierq carries (a deferred record, or a retry that waits
+ * longer than a visibility timeout can hold): failed attempts so far, the tier, and — for a
+ * retry — when it may run.
+ *
+ * @example
+ * ```ts
+ * const bookkeeping: Bookkeeping = { priorAttempts: 2, tier: 'high' };
+ * ```
+ */
+export interface Bookkeeping {
+  readonly priorAttempts: number;
+  readonly tier: string;
+  /** Replaces the envelope's `runAt`. */
+  readonly runAt?: string;
+}
+
+/**
+ * The body of a copy tierq re-sends of a validated `envelope`: the same envelope, every field
+ * kept, with its `tierq` bookkeeping updated. Not validated again; the caller checks its size.
+ *
+ * @example
+ * ```ts
+ * const body = resentBody(envelope, { priorAttempts: 1, tier: 'normal' });
+ * ```
+ */
+export function resentBody(envelope: TaskEnvelope, bookkeeping: Bookkeeping): string {
+  const { priorAttempts, tier, runAt } = bookkeeping;
+  return JSON.stringify({
+    ...envelope,
+    ...(runAt === undefined ? {} : { runAt }),
+    tierq: { ...envelope.tierq, priorAttempts, tier },
+  });
+}
+
+/** The longest `runAt` a copy may carry (any date before the year 10000 serializes this long). */
+const LONGEST_RUN_AT = '9999-12-31T23:59:59.999Z';
+
+/**
+ * The size of the largest copy tierq may ever re-send of `envelope` on `tier`: bookkeeping at
+ * its longest. A body whose copy would not fit its queue cannot be deferred or retried later,
+ * so producers and the consumer refuse it up front. Re-serializing can also grow a body
+ * (`1e20` comes back as 21 digits), which this measures.
+ *
+ * @example
+ * ```ts
+ * if (largestResentBodyBytes(envelope, 'normal') > limit) reject(envelope);
+ * ```
+ */
+export function largestResentBodyBytes(envelope: TaskEnvelope, tier: string): number {
+  const body = resentBody(envelope, { priorAttempts: Number.MAX_SAFE_INTEGER, tier, runAt: LONGEST_RUN_AT });
+  return Buffer.byteLength(body, 'utf8');
+}
+
+const bookkeepingBytes = new Map<string, number>();
+
+/**
+ * What re-sending may add to the body of `envelope` on `tier`, for an envelope as a producer
+ * builds it (no `tierq` field yet, serialized by `JSON.stringify`): the `tierq` field at its
+ * longest, and a `runAt` (none yet, or a shorter one). Arithmetic, not a second serialization:
+ * a producer pays it on every message.
+ *
+ * @example
+ * ```ts
+ * const needed = bytes + resentOverheadBytes(envelope, 'high'); // must fit the queue
+ * ```
+ */
+export function resentOverheadBytes(envelope: TaskEnvelope, tier: string): number {
+  if (envelope.tierq !== undefined) {
+    const stub = { ...envelope, payload: null };
+    return largestResentBodyBytes(stub, tier) - Buffer.byteLength(JSON.stringify(stub), 'utf8');
+  }
+  let bookkeeping = bookkeepingBytes.get(tier);
+  if (bookkeeping === undefined) {
+    const tierq = JSON.stringify({ priorAttempts: Number.MAX_SAFE_INTEGER, tier });
+    bookkeeping = Buffer.byteLength(`,"tierq":${tierq}`, 'utf8');
+    bookkeepingBytes.set(tier, bookkeeping);
+  }
+  const runAt =
+    envelope.runAt === undefined
+      ? `,"runAt":${JSON.stringify(LONGEST_RUN_AT)}`.length
+      : Math.max(0, LONGEST_RUN_AT.length - envelope.runAt.length);
+  return bookkeeping + runAt;
+}
+
+/**
  * The key used for deduplication: `idempotencyKey` when given, else the message id.
  *
  * @example

@@ -225,7 +225,8 @@ export const Access = {
     },
     {
       sid: 'LookUpTasks',
-      actions: ['dynamodb:GetItem'],
+      // GetItem for one task's record under a key, Query for every task's record under it.
+      actions: ['dynamodb:GetItem', 'dynamodb:Query'],
       on: [AccessResource.table],
       keyPrefixes: [KeyPrefix.task],
     },

@@ -124,7 +124,8 @@ export class IdempotencyInProgressError extends TierqError {
 }
 
 /**
- * The task's rate limit has no token left; the message is deferred, not failed.
+ * The task's rate limit grants no token now: its bucket is too contended to take from (every
+ * write lost to another consumer's). The records are deferred by `retryAfterMs`, not failed.
  *
  * @example
  * ```ts
@@ -134,8 +135,9 @@ export class IdempotencyInProgressError extends TierqError {
 export class RateLimitedError extends TierqError {
   readonly taskName: string;
   readonly retryAfterMs: number;
-  constructor(props: { taskName: string; retryAfterMs: number }, options?: ErrorOptions) {
-    super(`task "${props.taskName}" is rate limited; retry after ${props.retryAfterMs} ms`, options);
+  constructor(props: { taskName: string; retryAfterMs: number; reason?: string }, options?: ErrorOptions) {
+    const why = props.reason === undefined ? '' : ` (${props.reason})`;
+    super(`task "${props.taskName}" is rate limited${why}; retry after ${props.retryAfterMs} ms`, options);
     this.name = 'RateLimitedError';
     ({ taskName: this.taskName, retryAfterMs: this.retryAfterMs } = props);
   }
@@ -161,7 +163,8 @@ export class QueueFullError extends TierqError {
 }
 
 /**
- * A message body is larger than its queue's MaximumMessageSize accepts; nothing was sent.
+ * A message is larger than its queue's MaximumMessageSize accepts — counting its attributes and
+ * the bookkeeping tierq adds to a copy it re-sends; nothing was sent.
  *
  * @example
  * ```ts
@@ -173,7 +176,8 @@ export class MessageTooLargeError extends TierqError {
   readonly limit: number;
   constructor(props: { task: string; bytes: number; limit: number }, options?: ErrorOptions) {
     super(
-      `message for task "${props.task}" is ${props.bytes} bytes, over its queue's limit of ${props.limit} bytes`,
+      `message for task "${props.task}" is ${props.bytes} bytes with the tier attribute and the ` +
+        `bookkeeping tierq adds when it re-sends a task, over its queue's limit of ${props.limit} bytes`,
       options,
     );
     this.name = 'MessageTooLargeError';

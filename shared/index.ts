@@ -4,9 +4,11 @@
  * @example
  * import { createConsumer, defineTask, loadConsumerConfig, TaskRegistry } from './shared/index.js';
  */
-export { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff.js';
-export { type ConsumerConfig, loadConsumerConfig } from './config.js';
-export { type ConsumerOptions, createConsumer } from './consumer.js';
+export { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './consumer/backoff.js';
+export { type ConsumerConfig, loadConsumerConfig } from './consumer/config.js';
+export { type ConsumerOptions, createConsumer } from './consumer/consumer.js';
+export { DeadLetterAttribute, DeadLetterReason } from './consumer/dead-letter.js';
+export { createDefaultConsumer, type DefaultConsumerOptions } from './consumer/default-consumer.js';
 export {
   CONTRACT_VERSION,
   contractJsonSchema,
@@ -14,8 +16,6 @@ export {
   serializeEnvelope,
   type TaskEnvelope,
 } from './contract.js';
-export { DeadLetterAttribute, DeadLetterReason } from './dead-letter.js';
-export { createDefaultConsumer, type DefaultConsumerOptions } from './default-consumer.js';
 export * from './errors.js';
 export { logger } from './logger.js';
 export {
@@ -26,5 +26,8 @@ export {
   type TaskInput,
   TaskRegistry,
 } from './registry.js';
-export { DynamoRateLimiter, type RateLimiter } from './stores/rate-limiter.js';
-export { DynamoTaskStore, getTaskState, type TaskState, type TaskStore } from './stores/task-store.js';
+export { DynamoRateLimiter } from './stores/dynamo-rate-limiter.js';
+export { DynamoTaskStore } from './stores/dynamo-task-store.js';
+export type { RateLimiter } from './stores/rate-limiter.js';
+export { findTaskStates, getTaskState, type TaskState } from './stores/task-lookup.js';
+export type { TaskStore } from './stores/task-store.js';

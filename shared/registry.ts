@@ -1,5 +1,12 @@
+/**
+ * Tasks: how one is defined, the checks its options pass where they enter, and the registry a
+ * consumer looks tasks up in.
+ */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { DEFAULT_RETRY_POLICY, validateRetryPolicy } from './consumer/backoff.js';
+import { ConfigError } from './errors.js';
+import { validateRateLimit } from './token-bucket.js';
 
 /** How duplicate deliveries and duplicate enqueues of one task are handled. */
 export const IdempotencyMode = {
@@ -17,6 +24,12 @@ export interface TaskRetryOptions {
   readonly maxAttempts?: number;
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
+}
+
+/** A task's distributed token bucket: `perSecond` refill (> 0), up to `burst` (>= 1) saved up. */
+export interface RateLimitOption {
+  readonly perSecond: number;
+  readonly burst: number;
 }
 
 /** What a task handler is told about the attempt it is running. */
@@ -45,7 +58,11 @@ export interface TaskDefinition<Schema extends StandardSchemaV1 = StandardSchema
   /** An attempt that runs longer than this fails. Default: the Lambda's remaining time. */
   readonly timeoutMs?: number;
   /** Distributed token bucket shared by every consumer. */
-  readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
+  readonly rateLimit?: RateLimitOption;
+  /**
+   * How duplicates are handled, and how long the task's record lives (`ttlSeconds`, default a
+   * day); the record must outlive the task's `timeoutMs`, or a held lock would look expired.
+   */
   readonly idempotency?: { readonly mode: IdempotencyMode; readonly ttlSeconds?: number };
 }
 
@@ -70,13 +87,60 @@ const TASK_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
 export function defineTask<Schema extends StandardSchemaV1, Result>(
   definition: TaskDefinition<Schema, Result>,
 ): TaskDefinition<Schema, Result> {
-  if (!TASK_NAME.test(definition.name)) {
-    throw new Error(`defineTask: name "${definition.name}" must be 1–128 chars of [A-Za-z0-9._:-]`);
-  }
-  if (definition.timeoutMs !== undefined && !(definition.timeoutMs > 0)) {
-    throw new Error(`defineTask(${definition.name}): timeoutMs must be positive`);
-  }
+  validateTask(definition as AnyTask);
   return definition;
+}
+
+/**
+ * Checks a task's options where they enter (`defineTask`, `createConsumer`) and returns the task
+ * unchanged. Throws a {@link ConfigError} naming the task and the first bad option: a rate of 0
+ * would defer the task forever, a record TTL shorter than its timeout would let a duplicate take
+ * a lock that is still held.
+ *
+ * @example
+ * for (const name of registry.names()) validateTask(registry.get(name) as AnyTask);
+ */
+export function validateTask<T extends AnyTask>(task: T): T {
+  if (typeof task.name !== 'string' || !TASK_NAME.test(task.name)) {
+    throw new ConfigError(
+      `task name ${JSON.stringify(task.name)} must be 1–128 characters of [A-Za-z0-9._:-]`,
+    );
+  }
+  const fail = (problem: string, cause?: unknown): never => {
+    throw new ConfigError(`task "${task.name}": ${problem}`, cause === undefined ? undefined : { cause });
+  };
+  const check = (validate: () => unknown) => {
+    try {
+      validate();
+    } catch (error) {
+      if (error instanceof ConfigError) fail(error.message, error);
+      throw error;
+    }
+  };
+  const { timeoutMs, idempotency } = task;
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    fail(`timeoutMs must be a positive number of ms, got ${timeoutMs}`);
+  }
+  check(() => validateRetryPolicy({ ...DEFAULT_RETRY_POLICY, ...task.retry }));
+  if (task.rateLimit !== undefined) check(() => validateRateLimit(task.rateLimit as RateLimitOption));
+  if (idempotency !== undefined) {
+    if (!Object.values(IdempotencyMode).includes(idempotency.mode)) {
+      fail(
+        `idempotency.mode must be one of ${Object.values(IdempotencyMode).join(', ')}, got ${String(idempotency.mode)}`,
+      );
+    }
+    const ttl = idempotency.ttlSeconds;
+    if (ttl !== undefined && !(Number.isSafeInteger(ttl) && ttl >= 1)) {
+      fail(`idempotency.ttlSeconds must be an integer >= 1, got ${ttl}`);
+    }
+    if (ttl !== undefined && timeoutMs !== undefined && ttl * 1_000 < timeoutMs) {
+      fail(
+        `idempotency.ttlSeconds (${ttl}) must be at least timeoutMs (${timeoutMs} ms): ` +
+          'a record that expires while its task runs lets a duplicate take the lock',
+      );
+    }
+  }
+  return task;
 }
 
 /** A task definition with its types erased, as the registry stores it. */
@@ -98,7 +162,8 @@ export class TaskRegistry {
   }
 
   register(task: AnyTask): this {
-    if (this.#tasks.has(task.name)) throw new Error(`TaskRegistry: task "${task.name}" is registered twice`);
+    if (this.#tasks.has(task.name))
+      throw new ConfigError(`TaskRegistry: task "${task.name}" is registered twice`);
     this.#tasks.set(task.name, task);
     return this;
   }

@@ -44,10 +44,10 @@ const EPSILON = 1e-9;
  */
 export function validateRateLimit(limit: RateLimit): RateLimit {
   if (!Number.isFinite(limit.perSecond) || limit.perSecond <= 0) {
-    throw new ConfigError(`rate limit perSecond must be a finite number > 0, got ${limit.perSecond}`);
+    throw new ConfigError(`rateLimit.perSecond must be a finite number > 0, got ${limit.perSecond}`);
   }
   if (!Number.isSafeInteger(limit.burst) || limit.burst < 1) {
-    throw new ConfigError(`rate limit burst must be an integer >= 1, got ${limit.burst}`);
+    throw new ConfigError(`rateLimit.burst must be an integer >= 1, got ${limit.burst}`);
   }
   return limit;
 }

@@ -1,5 +1,8 @@
+/**
+ * Reading a dead letter: the tierq-* attributes and what the body says, decoded leniently.
+ */
 import type { Message } from '@aws-sdk/client-sqs';
-import { DeadLetterAttribute } from '../dead-letter.js';
+import { DeadLetterAttribute } from '../consumer/dead-letter.js';
 
 /**
  * The `reason` given to a dead letter that carries no tierq-* attributes: SQS moved it itself
@@ -26,8 +29,13 @@ export interface DeadLetterInfo {
   readonly id: string | undefined;
   /** The task name (`tierq-task`, else the body's `task`), when known. */
   readonly task: string | undefined;
-  /** The tier it was consumed from (`tierq-tier`, else the body's `tierq.tier`), when known. */
+  /**
+   * The tier it came from (`tierq-tier`, which the producer sets and SQS keeps when it
+   * redrives a message; else the body's `tierq.tier`), when known.
+   */
   readonly tier: string | undefined;
+  /** The queue SQS moved it from (`DeadLetterQueueSourceArn`), when SQS says; emulators do not. */
+  readonly sourceQueueArn: string | undefined;
   /** A {@link DeadLetterReason} code, or {@link REDRIVEN_BY_SQS}. */
   readonly reason: string;
   /** The readable sentence from `tierq-error`, when tierq dead-lettered it. */
@@ -96,6 +104,7 @@ export function describeDeadLetter(message: Message): DeadLetterInfo {
     id: attr(DeadLetterAttribute.id) ?? hints.id,
     task: attr(DeadLetterAttribute.task) ?? hints.task,
     tier: tierAttr !== undefined && tierAttr !== 'unknown' ? tierAttr : hints.tier,
+    sourceQueueArn: message.Attributes?.DeadLetterQueueSourceArn,
     reason: reason ?? REDRIVEN_BY_SQS,
     error: attr(DeadLetterAttribute.error),
     attempts: toNumber(attr(DeadLetterAttribute.attempts)),

@@ -1,3 +1,4 @@
+/** Operations on the dead-letter queue: peek, replay, purge, and reading a letter. */
 export { type DeadLetterInfo, describeDeadLetter, REDRIVEN_BY_SQS } from './dead-letter-info.js';
 export { type PeekDeadLettersOptions, peekDeadLetters } from './peek.js';
 export { type PurgeDeadLettersOptions, purgeDeadLetters } from './purge.js';
@@ -7,4 +8,5 @@ export {
   type ReplayProgress,
   type ReplayResult,
   replayDeadLetters,
+  replayTier,
 } from './replay.js';

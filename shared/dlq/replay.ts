@@ -1,6 +1,11 @@
+/**
+ * Replaying dead letters: each back to the tier it came from, with a fresh attempt budget.
+ */
 import { randomUUID } from 'node:crypto';
 import { DeleteMessageCommand, type Message, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { queueNameOf } from '../consumer/config.js';
 import { parseEnvelope, serializeEnvelope } from '../contract.js';
+import { taskAttributes } from '../message-attributes.js';
 import { type DeadLetterInfo, describeDeadLetter } from './dead-letter-info.js';
 import { scanDeadLetters } from './scan.js';
 
@@ -61,14 +66,32 @@ function freshBody(body: string, replayId: string): string | undefined {
   }
 }
 
+/**
+ * The tier a letter goes back to: the queue SQS says it moved the letter from
+ * (`DeadLetterQueueSourceArn`, where SQS sets it), else the tier the letter carries (its
+ * `tierq-tier` attribute or the body's), else `defaultTier`.
+ *
+ * @example
+ * replayTier(letter, { high: highUrl, low: lowUrl }, 'low'); // 'high' for a letter from the high queue
+ */
+export function replayTier(
+  letter: Pick<DeadLetterInfo, 'sourceQueueArn' | 'tier'>,
+  queues: Readonly<Record<string, string>>,
+  defaultTier: string,
+): string {
+  const source = letter.sourceQueueArn === undefined ? undefined : queueNameOf(letter.sourceQueueArn);
+  const fromSource = Object.keys(queues).find((tier) => queueNameOf(queues[tier] ?? '') === source);
+  return fromSource ?? letter.tier ?? defaultTier;
+}
+
 function replayedBy(body: string): string | undefined {
   const parsed = parseEnvelope(body);
   return parsed.ok ? parsed.envelope.tierq?.replay : undefined;
 }
 
 /**
- * Moves matching dead letters back to the queue of their source tier, with the same task id and
- * a fresh attempt budget. Nothing is lost if the replay is interrupted: a letter is deleted from
+ * Moves matching dead letters back to the queue of their source tier (see {@link replayTier}),
+ * with the same task id, a fresh attempt budget and the tier attribute. Nothing is lost if the replay is interrupted: a letter is deleted from
  * the DLQ only after its copy was sent, so a crash in between leaves a duplicate (which the
  * consumer's idempotency on the task id absorbs), never a gap. Letters that do not match, are
  * skipped or fail are made visible again.
@@ -96,7 +119,7 @@ export async function replayDeadLetters(options: ReplayDeadLettersOptions): Prom
   const replayOne = async (message: Message): Promise<boolean> => {
     if (replayedBy(message.Body ?? '') === replayId) return false;
     const letter = describeDeadLetter(message);
-    const tier = letter.tier ?? options.defaultTier;
+    const tier = replayTier(letter, queues, options.defaultTier);
     if (options.task !== undefined && letter.task !== options.task) return false;
     if (options.tier !== undefined && tier !== options.tier) return false;
     const queueUrl = Object.hasOwn(queues, tier) ? queues[tier] : undefined;
@@ -107,7 +130,13 @@ export async function replayDeadLetters(options: ReplayDeadLettersOptions): Prom
       return false;
     }
     try {
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: body,
+          MessageAttributes: taskAttributes(tier),
+        }),
+      );
     } catch (error) {
       report(letter, 'failed', error);
       return false;

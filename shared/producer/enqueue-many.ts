@@ -1,6 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DedupStore } from '../stores/dedup-store.js';
 import type { DepthGate } from './backpressure.js';
-import type { DedupStore } from './dedup.js';
 import type { EnqueueOptions, OutgoingMessage } from './message.js';
 import type { EnqueueItem, EnqueueManyResult } from './producer.js';
 import { type BatchRetryOptions, sendAll } from './send-batch.js';

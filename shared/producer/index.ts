@@ -16,9 +16,9 @@ export {
 } from '../connection.js';
 export { MessageTooLargeError, QueueFullError, UnknownTierError } from '../errors.js';
 export { packBatches, SQS_BATCH_LIMITS } from '../pack-batches.js';
+export { type DedupClaim, DedupStore } from '../stores/dedup-store.js';
 export type { BackpressureOptions, BackpressureStrategy } from './backpressure.js';
 export type { ProducerConfig } from './config.js';
-export { type DedupClaim, DedupStore } from './dedup.js';
 export { type EnqueueOptions, MAX_DELAY_SECONDS } from './message.js';
 export {
   createProducer,

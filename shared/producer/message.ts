@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { CONTRACT_VERSION, encodeEnvelope, MAX_BODY_BYTES, type TaskEnvelope } from '../contract.js';
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import {
+  CONTRACT_VERSION,
+  encodeEnvelope,
+  MAX_BODY_BYTES,
+  resentOverheadBytes,
+  type TaskEnvelope,
+} from '../contract.js';
 import { ConfigError, MessageTooLargeError, UnknownTierError } from '../errors.js';
+import { attributeBytes, taskAttributes } from '../message-attributes.js';
 
 /** SQS's longest DelaySeconds; later starts travel as `runAt` and the consumer defers in hops. */
 export const MAX_DELAY_SECONDS = 900;
@@ -42,13 +50,22 @@ export interface OutgoingMessage {
   readonly tier: string;
   readonly queueUrl: string;
   readonly body: string;
+  /** The tier, as a message attribute: it survives SQS's own redrive to the DLQ. */
+  readonly attributes: Readonly<Record<string, MessageAttributeValue>>;
+  /** Its size as SQS counts it, body and attributes: what a batch request packs. */
   readonly bytes: number;
+  /**
+   * The most it will take on its queue: its largest copy tierq may re-send (bookkeeping added),
+   * attributes included. What must fit the queue's `MaximumMessageSize`.
+   */
+  readonly neededBytes: number;
   readonly delaySeconds: number;
 }
 
 /**
- * Builds and validates a v1 envelope and chooses its queue and delay. Throws, sending nothing,
- * on an unknown tier, a bad delay, an invalid envelope or a body over SQS's 1 MiB (the queue's own,
+ * Builds and validates a v1 envelope, chooses its queue and delay, and marks it with its tier
+ * (a message attribute). Throws, sending nothing, on an unknown tier, a bad delay, an invalid
+ * envelope or a message that could not fit SQS's 1 MiB once tierq re-sends it (the queue's own,
  * possibly smaller, limit is checked by {@link QueueSizeLimits} before sending).
  *
  * @example
@@ -83,17 +100,40 @@ export function buildMessage(input: {
       : {}),
     ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
   };
-  const { body, bytes } = encodeEnvelope(envelope);
-  if (bytes > MAX_BODY_BYTES) throw new MessageTooLargeError({ task, bytes, limit: MAX_BODY_BYTES });
+  const encoded = encodeEnvelope(envelope);
+  const { attributes, attributesBytes } = tierAttributes(tier);
+  const bytes = encoded.bytes + attributesBytes;
+  const neededBytes = bytes + resentOverheadBytes(envelope, tier);
+  if (neededBytes > MAX_BODY_BYTES) {
+    throw new MessageTooLargeError({ task, bytes: neededBytes, limit: MAX_BODY_BYTES });
+  }
   return {
     id: envelope.id,
     task,
     tier,
     queueUrl,
-    body,
+    body: encoded.body,
+    attributes,
     bytes,
+    neededBytes,
     delaySeconds: Math.min(waitSeconds, MAX_DELAY_SECONDS),
   };
+}
+
+const byTier = new Map<
+  string,
+  { attributes: Record<string, MessageAttributeValue>; attributesBytes: number }
+>();
+
+/** A tier's message attributes and their size, made once per tier: every message carries them. */
+function tierAttributes(tier: string) {
+  let made = byTier.get(tier);
+  if (made === undefined) {
+    const attributes = taskAttributes(tier);
+    made = { attributes, attributesBytes: attributeBytes(attributes) };
+    byTier.set(tier, made);
+  }
+  return made;
 }
 
 function startTime(options: EnqueueOptions, now: number): number | undefined {

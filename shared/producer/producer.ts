@@ -2,9 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { StoreError } from '../errors.js';
 import type { AnyTask, TaskInput } from '../registry.js';
+import { DedupStore } from '../stores/dedup-store.js';
 import { DepthGate } from './backpressure.js';
 import { type ProducerConfig, validateProducerConfig } from './config.js';
-import { DedupStore } from './dedup.js';
 import { enqueueManyWith } from './enqueue-many.js';
 import { buildMessage, type EnqueueOptions, type OutgoingMessage } from './message.js';
 import { QueueSizeLimits } from './size-limits.js';
@@ -149,6 +149,7 @@ export function createProducer(config: ProducerConfig): Producer {
           new SendMessageCommand({
             QueueUrl: message.queueUrl,
             MessageBody: message.body,
+            MessageAttributes: message.attributes,
             DelaySeconds: message.delaySeconds,
           }),
         );

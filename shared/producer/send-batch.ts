@@ -96,7 +96,12 @@ async function sendOnce(
             QueueUrl: queueUrl,
             Entries: batch.map((index) => {
               const message = messages[index] as OutgoingMessage;
-              return { Id: String(index), MessageBody: message.body, DelaySeconds: message.delaySeconds };
+              return {
+                Id: String(index),
+                MessageBody: message.body,
+                MessageAttributes: message.attributes,
+                DelaySeconds: message.delaySeconds,
+              };
             }),
           }),
         );

@@ -1,7 +1,8 @@
 /**
  * The producer's size check follows each queue's own `MaximumMessageSize`, read from SQS once per
  * queue and only for a message that could exceed the smallest limit a queue can have: small
- * messages, the common case, cost no request.
+ * messages, the common case, cost no request. What must fit is a message's `neededBytes`: body
+ * and attributes, and the bookkeeping tierq adds when it re-sends the task.
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { MessageTooLargeError } from '../errors.js';
@@ -31,7 +32,7 @@ export class QueueSizeLimits {
   unknownFor(messages: readonly OutgoingMessage[]): string[] {
     const urls = new Set<string>();
     for (const m of messages) {
-      if (m.bytes > MIN_QUEUE_MESSAGE_BYTES && !this.known.has(m.queueUrl)) urls.add(m.queueUrl);
+      if (m.neededBytes > MIN_QUEUE_MESSAGE_BYTES && !this.known.has(m.queueUrl)) urls.add(m.queueUrl);
     }
     return [...urls];
   }
@@ -56,7 +57,7 @@ export class QueueSizeLimits {
    * read (the SDK error, so the caller fails the item rather than guess); undefined when it fits.
    */
   violation(message: OutgoingMessage): Error | undefined {
-    if (message.bytes <= MIN_QUEUE_MESSAGE_BYTES) return undefined;
+    if (message.neededBytes <= MIN_QUEUE_MESSAGE_BYTES) return undefined;
     const limit = this.known.get(message.queueUrl);
     if (limit === undefined) {
       return (
@@ -64,8 +65,8 @@ export class QueueSizeLimits {
         new Error(`the size limit of ${message.queueUrl} was not loaded`)
       );
     }
-    return message.bytes > limit
-      ? new MessageTooLargeError({ task: message.task, bytes: message.bytes, limit })
+    return message.neededBytes > limit
+      ? new MessageTooLargeError({ task: message.task, bytes: message.neededBytes, limit })
       : undefined;
   }
 

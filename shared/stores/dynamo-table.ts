@@ -1,3 +1,7 @@
+/**
+ * One table and one document client shared by the stores: request counting, SDK errors as
+ * `StoreError`, failed conditions as the old item.
+ */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -18,7 +22,7 @@ export type DynamoClientLike = DynamoDBDocumentClient | DynamoDBClient;
  *
  * @example
  * ```ts
- * const item: StoredItem = { pk: 'task#t-1', sk: 'task', attempts: 1 };
+ * const item: StoredItem = { pk: 'task#t-1', sk: 'echo', attempts: 1 };
  * ```
  */
 export type StoredItem = Record<string, unknown>;

@@ -1,18 +1,13 @@
-import { BatchGetCommand, BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+/**
+ * The task store on DynamoDB: task state and idempotency in one item per key.
+ */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TableSchema } from '../declaration.js';
 import { IdempotencyConflictError, IdempotencyInProgressError, StoreError } from '../errors.js';
+import { batchGetItems, batchPutItems } from './dynamo-batch.js';
 import { type DynamoClientLike, DynamoTable, epochSeconds, type StoredItem } from './dynamo-table.js';
-import { readTaskRecord } from './task-lookup.js';
-import {
-  capError,
-  capResult,
-  keyOfPk,
-  TASK_SK,
-  type TaskRecord,
-  TaskStatus,
-  taskPk,
-  toTaskRecord,
-} from './task-record.js';
+import { keyOfPk, readTaskRecord, taskItemKey, toTaskRecord } from './dynamo-task-item.js';
+import { capError, capResult, refId, type TaskRecord, type TaskRef, TaskStatus } from './task-record.js';
 import type {
   AcquireInput,
   AcquireResult,
@@ -24,10 +19,7 @@ import type {
   WriteResult,
 } from './task-store.js';
 
-const BATCH_GET_LIMIT = 100;
-const BATCH_WRITE_LIMIT = 25;
-const UNPROCESSED_RETRIES = 5;
-const ATTRIBUTES = ['pk', 'taskId', 'task', 'status', 'attempts', 'payloadHash', 'lockExpiresAt']
+const ATTRIBUTES = ['pk', 'sk', 'taskId', 'task', 'status', 'attempts', 'payloadHash', 'lockExpiresAt']
   .concat(['result', 'lastError', 'createdAt', 'updatedAt', 'expiresAt'])
   .map((name) => `#${name}`);
 
@@ -37,18 +29,20 @@ const BASE_SET =
   '#createdAt = if_not_exists(#createdAt, :now), #updatedAt = :now, #expiresAt = :expiresAt';
 // A record whose TTL passed counts as absent: AWS may keep it for days after expiry.
 const NO_LIVE_SUCCESS = 'attribute_not_exists(#pk) OR #status <> :succeeded OR #expiresAt < :nowSeconds';
+// The lock is still this acquisition's: nobody took it over, nobody completed the task.
+const HELD_BY_OWNER = '#lockOwner = :owner';
 const ACQUIRABLE =
   'attribute_not_exists(#pk) OR #expiresAt < :nowSeconds OR (#payloadHash = :hash AND (' +
   '(#status <> :running AND #status <> :succeeded) OR (#status = :running AND #lockExpiresAt < :nowMs)))';
 
 /**
- * {@link TaskStore} on one DynamoDB table (`pk = task#<key>`, `sk = task`, TTL `expiresAt`).
+ * {@link TaskStore} on one DynamoDB table (`pk = task#<key>`, `sk = <task name>`, TTL `expiresAt`).
  *
  * @example
  * ```ts
  * const ddb = new DynamoDBClient({}); // module scope: reused across invocations
  * const store = new DynamoTaskStore(ddb, process.env.TIERQ_TABLE ?? 'tierq');
- * const acquired = await store.acquire({ key, taskId, task, payloadHash: payloadHash(payload), attempt: 1,
+ * const acquired = await store.acquire({ key, taskId, task, payloadHash: payloadHash(task, payload), attempt: 1,
  *   lockExpiresAtMs: Date.now() + 60_000, ttlSeconds: 86_400, nowMs: Date.now() });
  * ```
  */
@@ -67,18 +61,27 @@ export class DynamoTaskStore implements TaskStore {
   async acquire(input: AcquireInput): Promise<AcquireResult> {
     const operation = 'task.acquire';
     const written = await this.update(operation, input, {
-      set: `${BASE_SET}, #status = :running, #lockExpiresAt = :lock`,
+      set: `${BASE_SET}, #status = :running, #lockExpiresAt = :lock, #lockOwner = :owner`,
       remove: ['#result'],
       condition: ACQUIRABLE,
       values: {
         ':running': TaskStatus.Running,
         ':succeeded': TaskStatus.Succeeded,
         ':lock': input.lockExpiresAtMs,
+        ':owner': input.owner,
+        // A record whose TTL passed counts as absent, so it must outlive the lock it holds.
+        ':expiresAt': Math.max(
+          epochSeconds(input.nowMs) + input.ttlSeconds,
+          Math.ceil(input.lockExpiresAtMs / 1_000),
+        ),
       },
       returnCreatedAt: true,
     });
     if (written.written) return { outcome: 'acquired', createdAt: String(written.item?.createdAt) };
     const { record } = written;
+    if (record === undefined) {
+      throw new StoreError({ operation, message: `${operation}: condition failed but no item was returned` });
+    }
     // Hash first: a completed record under another payload is a producer bug, not a duplicate.
     if (record.payloadHash !== input.payloadHash) throw new IdempotencyConflictError({ key: input.key });
     if (record.status === TaskStatus.Succeeded) return { outcome: 'completed', record };
@@ -100,50 +103,73 @@ export class DynamoTaskStore implements TaskStore {
 
   async completeMany(inputs: readonly CompleteInput[]): Promise<CompleteManyResult> {
     const failed = new Map<string, StoreError>();
-    // One request cannot name a key twice; the last completion of a key is the one stored.
-    const byKey = new Map<string, StoredItem>();
+    const lost = new Map<string, TaskRecord | undefined>();
+    // One request cannot name an item twice; the last completion of a record is the one stored.
+    const batched = new Map<string, StoredItem>();
+    const checked = new Map<string, CompleteInput>();
     for (const input of inputs) {
+      const id = refId(input);
+      batched.delete(id);
+      checked.delete(id);
+      if (input.lock?.check) {
+        checked.set(id, input);
+        continue;
+      }
       try {
-        byKey.set(input.key, completedItem(input));
+        batched.set(id, completedItem(input));
       } catch (cause) {
         // A result JSON cannot represent (a BigInt, a cycle) fails its own record, not the batch.
-        byKey.delete(input.key);
-        failed.set(input.key, new StoreError({ operation: 'task.completeMany' }, { cause }));
+        failed.set(id, new StoreError({ operation: 'task.completeMany' }, { cause }));
       }
     }
-    const chunks = chunksOf([...byKey.values()], BATCH_WRITE_LIMIT);
-    for (const unwritten of await Promise.all(chunks.map((chunk) => this.batchWrite(chunk)))) {
-      for (const [key, error] of unwritten) failed.set(key, error);
-    }
-    return { failed };
+    await Promise.all([
+      batchPutItems(this.table, 'task.completeMany', [...batched.values()]).then((unwritten) => {
+        for (const { item, error } of unwritten) {
+          failed.set(refId({ key: keyOfPk(item.pk), task: String(item.sk) }), error);
+        }
+      }),
+      ...[...checked].map(async ([id, input]) => {
+        try {
+          const written = await this.update('task.completeMany', input, succeeded(input));
+          if (!written.written) lost.set(id, written.record);
+        } catch (error) {
+          failed.set(id, error as StoreError);
+        }
+      }),
+    ]);
+    return { failed, lost };
   }
 
   async recordFailure(input: RecordFailureInput): Promise<WriteResult> {
     return this.update('task.recordFailure', input, {
       set: `${BASE_SET}, #status = :status, #lastError = :error`,
-      remove: ['#lockExpiresAt'],
-      condition: NO_LIVE_SUCCESS,
+      remove: ['#lockExpiresAt', '#lockOwner'],
+      // Under a lock, only its holder may release it; otherwise, never over a live success.
+      condition: input.owner === undefined ? NO_LIVE_SUCCESS : HELD_BY_OWNER,
       values: {
         ':status': input.status,
         ':error': capError(input.error),
-        ':succeeded': TaskStatus.Succeeded,
+        ...(input.owner === undefined ? { ':succeeded': TaskStatus.Succeeded } : { ':owner': input.owner }),
       },
     });
   }
 
-  async lookup(keys: readonly string[], nowMs = Date.now()): Promise<Map<string, TaskRecord>> {
-    const chunks = chunksOf([...new Set(keys)], BATCH_GET_LIMIT);
-    const items = (await Promise.all(chunks.map((chunk) => this.batchGet(chunk)))).flat();
+  async lookup(refs: readonly TaskRef[], nowMs = Date.now()): Promise<Map<string, TaskRecord>> {
+    const unique = new Map(refs.map((ref) => [refId(ref), taskItemKey(ref)]));
+    const items = await batchGetItems(this.table, 'task.lookup', [...unique.values()], {
+      projection: ATTRIBUTES.join(', '),
+      names: namesIn(ATTRIBUTES),
+    });
     const found = new Map<string, TaskRecord>();
     for (const item of items) {
       const record = toTaskRecord(item);
-      if (record.expiresAt >= epochSeconds(nowMs)) found.set(record.key, record);
+      if (record.expiresAt >= epochSeconds(nowMs)) found.set(refId(record), record);
     }
     return found;
   }
 
-  async get(key: string): Promise<TaskRecord | undefined> {
-    return readTaskRecord(this.table, key);
+  async get(key: string, task: string): Promise<TaskRecord | undefined> {
+    return readTaskRecord(this.table, key, task);
   }
 
   /**
@@ -168,7 +194,7 @@ export class DynamoTaskStore implements TaskStore {
       c.send(
         new UpdateCommand({
           TableName: this.table.tableName,
-          Key: { pk: taskPk(input.key), sk: TASK_SK },
+          Key: taskItemKey(input),
           UpdateExpression: expressions[0],
           ConditionExpression: spec.condition,
           ExpressionAttributeNames: namesIn(expressions),
@@ -179,77 +205,8 @@ export class DynamoTaskStore implements TaskStore {
       ),
     );
     if (written.ok) return { written: true, item: written.output.Attributes };
-    if (written.old === undefined) {
-      throw new StoreError({ operation, message: `${operation}: condition failed but no item was returned` });
-    }
-    return { written: false, record: toTaskRecord(written.old) };
+    return { written: false, record: written.old === undefined ? undefined : toTaskRecord(written.old) };
   }
-
-  /** One chunk of at most 100 keys. */
-  private async batchGet(keys: string[]): Promise<StoredItem[]> {
-    const operation = 'task.lookup';
-    const items: StoredItem[] = [];
-    const first: StoredItem[] = keys.map((key) => ({ pk: taskPk(key), sk: TASK_SK }));
-    const { left, error } = await drainUnprocessed(first, async (pending) => {
-      const request = {
-        Keys: pending,
-        ConsistentRead: true,
-        ProjectionExpression: ATTRIBUTES.join(', '),
-        ExpressionAttributeNames: namesIn(ATTRIBUTES),
-      };
-      const output = await this.table.call(operation, (c) =>
-        c.send(new BatchGetCommand({ RequestItems: { [this.table.tableName]: request } })),
-      );
-      items.push(...(output.Responses?.[this.table.tableName] ?? []));
-      return output.UnprocessedKeys?.[this.table.tableName]?.Keys ?? [];
-    });
-    if (error !== undefined) throw error;
-    if (left.length > 0) throw unprocessed(operation, left.length);
-    return items;
-  }
-
-  /** One chunk of at most 25 puts; returns the keys left unwritten, each with why. */
-  private async batchWrite(items: StoredItem[]): Promise<Map<string, StoreError>> {
-    const operation = 'task.completeMany';
-    const { left, error } = await drainUnprocessed(
-      items.map((Item) => ({ PutRequest: { Item } })),
-      async (pending) => {
-        const output = await this.table.call(operation, (c) =>
-          c.send(new BatchWriteCommand({ RequestItems: { [this.table.tableName]: pending } })),
-        );
-        return (output.UnprocessedItems?.[this.table.tableName] ?? []) as typeof pending;
-      },
-    );
-    if (left.length === 0) return new Map();
-    const why = error instanceof StoreError ? error : unprocessed(operation, left.length);
-    return new Map(left.map((put) => [keyOfPk(put.PutRequest?.Item?.pk), why]));
-  }
-}
-
-/**
- * Sends `items`, then whatever DynamoDB left unprocessed, with a short jittered backoff, up to
- * {@link UNPROCESSED_RETRIES} more times. Returns what is still unprocessed, and the error that
- * stopped it early if a request failed (everything still pending then counts as unprocessed).
- */
-async function drainUnprocessed<T>(
-  items: T[],
-  send: (pending: T[]) => Promise<T[]>,
-): Promise<{ left: T[]; error?: unknown }> {
-  let pending = items;
-  for (let attempt = 0; pending.length > 0 && attempt <= UNPROCESSED_RETRIES; attempt += 1) {
-    if (attempt > 0) await sleep(10 * 2 ** attempt * (0.5 + Math.random()));
-    try {
-      pending = await send(pending);
-    } catch (error) {
-      return { left: pending, error };
-    }
-  }
-  return { left: pending };
-}
-
-function unprocessed(operation: string, count: number): StoreError {
-  const message = `${operation}: ${count} keys still unprocessed after ${UNPROCESSED_RETRIES + 1} requests`;
-  return new StoreError({ operation, message });
 }
 
 interface UpdateSpec {
@@ -260,7 +217,10 @@ interface UpdateSpec {
   returnCreatedAt?: boolean;
 }
 
-type Updated = { written: true; item?: StoredItem | undefined } | { written: false; record: TaskRecord };
+/** A write, or the record that stood in its way (undefined when there was none). */
+type Updated =
+  | { written: true; item?: StoredItem | undefined }
+  | { written: false; record: TaskRecord | undefined };
 
 /** The whole item a completion stores: what `succeeded` sets, as one PutItem writes it. */
 function completedItem(input: CompleteInput): StoredItem {
@@ -269,8 +229,7 @@ function completedItem(input: CompleteInput): StoredItem {
   return {
     // No `result` attribute for a task that returned nothing (not even an undefined one).
     ...(result === undefined ? {} : { result }),
-    pk: taskPk(input.key),
-    sk: TASK_SK,
+    ...taskItemKey(input),
     taskId: input.taskId,
     task: input.task,
     payloadHash: input.payloadHash,
@@ -283,14 +242,18 @@ function completedItem(input: CompleteInput): StoredItem {
 }
 function succeeded(input: CompleteInput): UpdateSpec {
   const result = capResult(input.result);
-  const remove = ['#lockExpiresAt', '#lastError'];
+  const remove = ['#lockExpiresAt', '#lockOwner', '#lastError'];
   const values: StoredItem = { ':succeeded': TaskStatus.Succeeded };
-  if (result === undefined)
-    return { set: `${BASE_SET}, #status = :succeeded`, remove: [...remove, '#result'], values };
+  const owned = input.lock?.check ? { condition: HELD_BY_OWNER } : {};
+  if (input.lock?.check) values[':owner'] = input.lock.owner;
+  if (result === undefined) {
+    return { set: `${BASE_SET}, #status = :succeeded`, remove: [...remove, '#result'], values, ...owned };
+  }
   return {
     set: `${BASE_SET}, #status = :succeeded, #result = :result`,
     remove,
     values: { ...values, ':result': result },
+    ...owned,
   };
 }
 
@@ -301,15 +264,4 @@ function namesIn(expressions: readonly string[]): Record<string, string> {
   return Object.fromEntries(
     names.map((name) => [name, name === '#expiresAt' ? TableSchema.ttlAttribute : name.slice(1)]),
   );
-}
-
-/** `items` in consecutive runs of at most `size`: DynamoDB's batch operations cap their keys. */
-function chunksOf<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,6 +1,8 @@
+/**
+ * A task's record as the domain sees it — its state, its idempotency fields and the helpers that
+ * shape what is stored — with nothing of how a store keeps it.
+ */
 import { createHash } from 'node:crypto';
-import { KeyPrefix, TableSchema } from '../declaration.js';
-import type { StoredItem } from './dynamo-table.js';
 
 /**
  * Where a task stands. `retrying` and `dead` both release the lock; only `succeeded` is final.
@@ -21,7 +23,7 @@ export const TaskStatus = {
 export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
 
 /**
- * The single item that is both a task's state and its idempotency record.
+ * The single item that is both a task's state and its idempotency record, one per task and key.
  *
  * @example
  * ```ts
@@ -69,16 +71,47 @@ export const MAX_RESULT_BYTES = 32 * 1024;
 export const MAX_ERROR_BYTES = 2 * 1024;
 
 /**
- * SHA-256 (hex) of the canonical JSON of `payload`: object keys sorted at every depth, so two
- * producers serializing the same payload differently still get the same hash.
+ * Which record: a task's record under an idempotency key. Keys are scoped per task, so two tasks
+ * enqueued under one key each have their own record.
  *
  * @example
  * ```ts
- * payloadHash({ b: 1, a: [2, 3] }) === payloadHash({ a: [2, 3], b: 1 }); // true
+ * const ref: TaskRef = { key: 'order-42', task: 'charge-card' };
  * ```
  */
-export function payloadHash(payload: unknown): string {
-  return createHash('sha256').update(canonicalJson(payload)).digest('hex');
+export interface TaskRef {
+  /** The idempotency key: the task id unless the producer chose one. */
+  readonly key: string;
+  /** The task's registered name. */
+  readonly task: string;
+}
+
+/**
+ * One string per record, for maps: `<task>#<key>` (a task name never holds `#`).
+ *
+ * @example
+ * ```ts
+ * refId({ key: 'order-42', task: 'charge-card' }); // 'charge-card#order-42'
+ * ```
+ */
+export function refId(ref: TaskRef): string {
+  return `${ref.task}#${ref.key}`;
+}
+
+/**
+ * SHA-256 (hex) of the canonical JSON of the task's name and `payload`: object keys sorted at
+ * every depth, so two producers serializing the same payload differently still get the same
+ * hash, and the hash binds a key to one task and one payload.
+ *
+ * @example
+ * ```ts
+ * payloadHash('sync', { b: 1, a: [2, 3] }) === payloadHash('sync', { a: [2, 3], b: 1 }); // true
+ * ```
+ */
+export function payloadHash(task: string, payload: unknown): string {
+  return createHash('sha256')
+    .update(canonicalJson([task, payload]))
+    .digest('hex');
 }
 
 /**
@@ -139,43 +172,25 @@ export function capError(message: string, maxBytes = MAX_ERROR_BYTES): string {
   return cut + ellipsis;
 }
 
-/** Partition key of a task's item. */
-export const taskPk = (key: string): string => `${KeyPrefix.task}${key}`;
-/** The idempotency key of a task item's partition key. */
-export const keyOfPk = (pk: unknown): string => String(pk).slice(KeyPrefix.task.length);
-/** Sort key of every task item. */
-export const TASK_SK = 'task';
-
 /**
- * Reads a stored item back as a {@link TaskRecord}, parsing the stored result JSON.
+ * What `tierq task <id>` prints.
  *
  * @example
  * ```ts
- * const record = toTaskRecord(Item);
+ * const state: TaskState = await getTaskState({ client, tableName }, 'task-123');
  * ```
  */
-export function toTaskRecord(item: StoredItem): TaskRecord {
-  const record: TaskRecord = {
-    key: keyOfPk(item.pk),
-    taskId: String(item.taskId),
-    task: String(item.task),
-    status: item.status as TaskStatus,
-    attempts: Number(item.attempts ?? 0),
-    payloadHash: String(item.payloadHash),
-    createdAt: String(item.createdAt),
-    updatedAt: String(item.updatedAt),
-    expiresAt: Number(item[TableSchema.ttlAttribute]),
-  };
-  if (typeof item.lockExpiresAt === 'number') record.lockExpiresAt = item.lockExpiresAt;
-  if (typeof item.result === 'string') record.result = parseStoredJson(item.result);
-  if (typeof item.lastError === 'string') record.lastError = item.lastError;
-  return record;
-}
-
-function parseStoredJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text; // Written by something else; show it as it is rather than fail a read.
-  }
-}
+export type TaskState =
+  | {
+      /** The key looked up: the idempotency key, which is the task id unless the producer set one. */
+      id: string;
+      /** The id of the task that wrote the record. */
+      taskId: string;
+      task: string;
+      status: TaskStatus;
+      attempts: number;
+      result: unknown;
+      error: string | undefined;
+      updatedAt: string;
+    }
+  | { id: string; status: 'unknown' };

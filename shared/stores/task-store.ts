@@ -1,7 +1,9 @@
-import type { TaskRecord } from './task-record.js';
+/**
+ * The task store's interface: what the consumer needs of task state and idempotency, in one
+ * record per key. It imports no implementation; `DynamoTaskStore` implements it.
+ */
+import type { TaskRecord, TaskRef } from './task-record.js';
 
-export { DynamoTaskStore } from './dynamo-task-store.js';
-export { getTaskState, type TaskState } from './task-lookup.js';
 export {
   canonicalJson,
   capError,
@@ -9,7 +11,10 @@ export {
   MAX_ERROR_BYTES,
   MAX_RESULT_BYTES,
   payloadHash,
+  refId,
   type TaskRecord,
+  type TaskRef,
+  type TaskState,
   TaskStatus,
 } from './task-record.js';
 
@@ -18,16 +23,13 @@ export {
  *
  * @example
  * ```ts
- * const write: TaskWrite = { key: id, taskId: id, task: 'send-email', payloadHash: payloadHash(payload),
+ * const write: TaskWrite = { key: id, taskId: id, task: 'send-email', payloadHash: payloadHash('send-email', payload),
  *   attempt: 1, ttlSeconds: 7 * 86_400, nowMs: Date.now() };
  * ```
  */
-export interface TaskWrite {
-  /** Idempotency key; the task id unless the producer chose one. */
-  key: string;
+export interface TaskWrite extends TaskRef {
   taskId: string;
-  task: string;
-  /** SHA-256 of the payload's canonical JSON, see `payloadHash`. */
+  /** SHA-256 of the task's name and payload as canonical JSON, see `payloadHash`. */
   payloadHash: string;
   /** This delivery's attempt number (SQS ApproximateReceiveCount). */
   attempt: number;
@@ -41,12 +43,17 @@ export interface TaskWrite {
  *
  * @example
  * ```ts
- * const input: AcquireInput = { key, taskId, task, payloadHash, attempt, ttlSeconds, nowMs, lockExpiresAtMs: nowMs + 60_000 };
+ * const input: AcquireInput = { key, taskId, task, payloadHash, attempt, ttlSeconds, nowMs, lockExpiresAtMs: nowMs + 60_000, owner: randomUUID() };
  * ```
  */
 export interface AcquireInput extends TaskWrite {
   /** Epoch ms after which another delivery may take over (the holder is presumed crashed). */
   lockExpiresAtMs: number;
+  /**
+   * A token unique to this acquisition (a random UUID): the lock's owner. Only its owner may
+   * release the lock with a failure, or complete it with a check.
+   */
+  owner: string;
 }
 
 /**
@@ -65,11 +72,19 @@ export interface CompleteInput extends TaskWrite {
    * whole item: from `acquire` or `lookup`. The completion's time when there was no record.
    */
   createdAt?: string;
+  /**
+   * The lock this completion releases (`lock` mode). With `check`, the completion is written
+   * only while `owner` still holds the lock (a conditional UpdateItem of its own), and one whose
+   * lock was taken over is returned in `lost`, not written over the newer holder's state.
+   * Without, it joins the batch's one unconditional BatchWriteItem: for a lock that cannot have
+   * been taken over yet, the holder's own clock being well before the lock's expiry.
+   */
+  lock?: { readonly owner: string; readonly check: boolean };
 }
 
 /**
- * What {@link TaskStore.completeMany} could not write, by key, with the reason; the caller
- * fails those records so SQS redelivers them.
+ * What {@link TaskStore.completeMany} could not write, by record (`refId`), with the reason;
+ * the caller fails those records so SQS redelivers them.
  *
  * @example
  * ```ts
@@ -79,6 +94,11 @@ export interface CompleteInput extends TaskWrite {
  */
 export interface CompleteManyResult {
   readonly failed: ReadonlyMap<string, Error>;
+  /**
+   * Checked completions not written because their lock is another owner's now, by `refId`,
+   * with the record that stands there (undefined when there is none).
+   */
+  readonly lost: ReadonlyMap<string, TaskRecord | undefined>;
 }
 
 /**
@@ -93,6 +113,8 @@ export interface RecordFailureInput extends TaskWrite {
   /** The error message; stored capped at `MAX_ERROR_BYTES`. */
   error: string;
   status: 'retrying' | 'dead';
+  /** The lock's owner (`lock` mode): the failure is written only while it still holds the lock. */
+  owner?: string;
 }
 
 /**
@@ -110,7 +132,8 @@ export type AcquireResult =
   | { outcome: 'completed'; record: TaskRecord };
 
 /**
- * A conditional write that did not happen because a completed record was there; not an error.
+ * A conditional write that did not happen — a completed record was there, or the lock is
+ * another owner's — with the record that stood in the way; not an error.
  *
  * @example
  * ```ts
@@ -118,7 +141,7 @@ export type AcquireResult =
  * if (!written.written) logger.info('another run completed first', { at: written.record.updatedAt });
  * ```
  */
-export type WriteResult = { written: true } | { written: false; record: TaskRecord };
+export type WriteResult = { written: true } | { written: false; record: TaskRecord | undefined };
 
 /**
  * Task state and idempotency in one record per key. Every method makes exactly one request
@@ -132,7 +155,8 @@ export type WriteResult = { written: true } | { written: false; record: TaskReco
  */
 export interface TaskStore {
   /**
-   * `lock` mode: takes the lock with one conditional write. Throws `IdempotencyConflictError`
+   * `lock` mode: takes the lock with one conditional write; the record then lives at least until
+   * the lock expires, whatever `ttlSeconds` says. Throws `IdempotencyConflictError`
    * when the key was used with another payload, `IdempotencyInProgressError` while another
    * delivery holds an unexpired lock.
    */
@@ -144,17 +168,20 @@ export interface TaskStore {
   complete(input: CompleteInput): Promise<void>;
   /**
    * Records the successes of a batch at once, releasing their locks: unconditional, like
-   * `complete`, as whole items (one BatchWriteItem per 25 keys; a key named twice keeps its
-   * last input). Unprocessed items are retried a few times; what still fails is returned, not thrown.
+   * `complete`, as whole items (one BatchWriteItem per 25 records; a record named twice keeps
+   * its last input) — except completions whose `lock` asks for a check, each a conditional
+   * write of its own. Unprocessed items are retried a few times; what still fails is returned,
+   * as are lost locks, not thrown.
    */
   completeMany(inputs: readonly CompleteInput[]): Promise<CompleteManyResult>;
-  /** `once` mode's pre-check: the live (unexpired) records among `keys`, in batched reads. */
-  lookup(keys: readonly string[], nowMs?: number): Promise<Map<string, TaskRecord>>;
+  /** `once` mode's pre-check: the live (unexpired) records among `refs`, by `refId`, in batched reads. */
+  lookup(refs: readonly TaskRef[], nowMs?: number): Promise<Map<string, TaskRecord>>;
   /**
-   * Records a failed attempt and releases the lock, creating the record if needed. Leaves a
-   * live completed record alone (a duplicate run failed after another succeeded).
+   * Records a failed attempt and releases the lock, creating the record if needed. With
+   * `owner`, only while that owner still holds the lock; without, it leaves a live completed
+   * record alone (a duplicate run failed after another succeeded).
    */
   recordFailure(input: RecordFailureInput): Promise<WriteResult>;
-  /** The record, read consistently; `undefined` when there is none. */
-  get(key: string): Promise<TaskRecord | undefined>;
+  /** The task's record under `key`, read consistently; `undefined` when there is none. */
+  get(key: string, task: string): Promise<TaskRecord | undefined>;
 }

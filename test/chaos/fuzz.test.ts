@@ -8,9 +8,9 @@ import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aw
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
-import { DeadLetterReason } from '../../shared/dead-letter.js';
+import { DeadLetterReason } from '../../shared/consumer/dead-letter.js';
 import type { DeadLetterInfo } from '../../shared/dlq/dead-letter-info.js';
-import { getTaskState } from '../../shared/stores/task-store.js';
+import { getTaskState } from '../../shared/stores/task-lookup.js';
 import { uniqueName, waitFor } from '../helpers/aws.js';
 import { principalClients } from '../helpers/e2e.js';
 import { badCases } from './fuzz/bad-cases.js';

@@ -8,7 +8,7 @@ import {
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { localClientConfig } from '../../local/emulators.js';
 import { startWireProxy, WireFault, type WirePolicy, type WireProxy } from '../../local/wire-proxy.js';
-import { DynamoTaskStore } from '../../shared/stores/task-store.js';
+import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
 import { createTestTable, uniqueName } from '../helpers/aws.js';
 import { isCompletionWrite } from './faults.js';
 
@@ -174,7 +174,7 @@ describe('startWireProxy', () => {
       nowMs: Date.now(),
     };
 
-    await store.acquire({ ...write, lockExpiresAtMs: Date.now() + 60_000 });
+    await store.acquire({ ...write, lockExpiresAtMs: Date.now() + 60_000, owner: 'o' });
     await store.completeMany([{ ...write, result: 1 }]);
     await store.recordFailure({ ...write, key: 'f', error: 'no', status: 'retrying' });
     await store.complete({ ...write, key: 'o', result: 1 });

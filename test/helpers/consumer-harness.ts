@@ -9,13 +9,16 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { ConsumerConfig } from '../../shared/config.js';
-import { createConsumer } from '../../shared/consumer.js';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { ConsumerConfig } from '../../shared/consumer/config.js';
+import { createConsumer } from '../../shared/consumer/consumer.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../../shared/declaration.js';
 import { type AnyTask, TaskRegistry } from '../../shared/registry.js';
-import { DynamoRateLimiter } from '../../shared/stores/rate-limiter.js';
-import { DynamoTaskStore } from '../../shared/stores/task-store.js';
+import { DynamoRateLimiter } from '../../shared/stores/dynamo-rate-limiter.js';
+import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
+import type { RateLimiter } from '../../shared/stores/rate-limiter.js';
+import { getTaskState } from '../../shared/stores/task-lookup.js';
+import type { TaskStore } from '../../shared/stores/task-store.js';
 import { createTestTable, dynamoClient, sqsClient, uniqueName } from './aws.js';
 import { lambdaContext } from './sqs-event.js';
 
@@ -42,6 +45,12 @@ export interface HarnessOptions {
   readonly storeTableName?: string;
   /** The stores' DynamoDB client, e.g. one going through a wire proxy. Default: the emulator's. */
   readonly storeClient?: DynamoDBClient;
+  /** Wraps the task store the consumer uses, e.g. to make one of its methods misbehave. */
+  readonly wrapStore?: (store: TaskStore) => TaskStore;
+  /** The rate limiter of every handler made. Default: a DynamoRateLimiter of its own per handler. */
+  readonly limiter?: RateLimiter;
+  /** The consumer's random source (backoff jitter). Default: Math.random. */
+  readonly random?: () => number;
 }
 
 /**
@@ -77,12 +86,13 @@ export async function consumerHarness(options: HarnessOptions) {
       config,
       registry: new TaskRegistry(options.tasks),
       sqs: sqsClient(),
-      store,
+      store: options.wrapStore?.(store) ?? store,
       // A second limiter instance is a second consumer with its own cache.
-      limiter: new DynamoRateLimiter(storeClient, storeTable),
+      limiter: options.limiter ?? new DynamoRateLimiter(storeClient, storeTable),
       metrics: new Metrics({ namespace: 'tierq-test' }),
       now: () => Date.now() + (options.clockOffsetMs?.() ?? 0),
       maxHopSeconds: config.maxHopSeconds,
+      ...(options.random === undefined ? {} : { random: options.random }),
     });
   const handler = makeHandler();
   const urlOf = (tier: string) => tiers.find((t) => t.name === tier)?.url as string;
@@ -104,6 +114,9 @@ export async function consumerHarness(options: HarnessOptions) {
     config,
     store,
     limiter,
+    /** The state of the task(s) recorded under `key`, as `tierq task` reads it. */
+    taskState: (key: string, task?: string) =>
+      getTaskState({ client: storeClient, tableName: storeTable }, key, task),
     handler,
     makeHandler,
     urlOf,
@@ -128,9 +141,16 @@ export async function consumerHarness(options: HarnessOptions) {
       );
       return { Records: Messages.map((m) => toRecord(m, tier)) };
     },
-    /** Runs the handler on an event and deletes what it acknowledged, like the event source mapping. */
-    async invoke(event: SQSEvent, h = handler, timeoutMs = 30_000): Promise<SQSBatchResponse> {
-      const response = await h(event, lambdaContext(timeoutMs));
+    /**
+     * Runs the handler on an event and deletes what it acknowledged, like the event source mapping;
+     * `context` is a Lambda context, or the ms its invocation has left.
+     */
+    async invoke(
+      event: SQSEvent,
+      h = handler,
+      context: number | Context = 30_000,
+    ): Promise<SQSBatchResponse> {
+      const response = await h(event, typeof context === 'number' ? lambdaContext(context) : context);
       const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
       const done = event.Records.filter((r) => !failed.has(r.messageId));
       if (done.length > 0) {

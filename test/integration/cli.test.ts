@@ -116,7 +116,7 @@ describe('tierq enqueue', () => {
     await writeFile(join(dir, 'big.json'), JSON.stringify({ n: 1, blob: 'x'.repeat(1_100_000) }));
     const run = await tierq('enqueue', 'echo', '--payload', '@big.json');
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/is \d+ bytes, over its queue's limit of 1048576 bytes/);
+    expect(run.stderr).toMatch(/is \d+ bytes .*, over its queue's limit of 1048576 bytes/);
   });
 });
 
@@ -153,6 +153,7 @@ describe('tierq task', () => {
     const done = await tierq('task', id, '--json');
     expect(JSON.parse(done.stdout)).toEqual({
       id,
+      taskId: id,
       task: 'echo',
       status: 'succeeded',
       attempts: 1,
@@ -161,6 +162,38 @@ describe('tierq task', () => {
     });
     const unknown = await tierq('task', 'never-enqueued', '--json');
     expect(JSON.parse(unknown.stdout)).toMatchObject({ id: 'never-enqueued', status: 'unknown' });
+  });
+
+  it('lists every task recorded under a key, and shows one with --task', async () => {
+    const { h, tierq } = await setup();
+    await h.send('normal', {
+      id: 'order-7-echo',
+      task: 'echo',
+      payload: { n: 7 },
+      idempotencyKey: 'order-7',
+    });
+    await h.send('normal', {
+      id: 'order-7-reject',
+      task: 'reject',
+      payload: null,
+      idempotencyKey: 'order-7',
+    });
+    await waitFor(async () => {
+      await h.invoke(await h.receive('normal', 10, 0));
+      return (await h.depth('normal')).visible + (await h.depth('normal')).inFlight === 0;
+    });
+
+    const all = await tierq('task', 'order-7', '--json');
+    const one = await tierq('task', 'order-7', '--task', 'reject', '--json');
+    const text = await tierq('task', 'order-7');
+
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toEqual([
+      expect.objectContaining({ id: 'order-7', taskId: 'order-7-echo', task: 'echo', status: 'succeeded' }),
+      expect.objectContaining({ id: 'order-7', taskId: 'order-7-reject', task: 'reject', status: 'dead' }),
+    ]);
+    expect(JSON.parse(one.stdout)).toMatchObject({ task: 'reject', status: 'dead', attempts: 1 });
+    expect(text.stdout).toMatch(/task\s+echo\n[\s\S]*task\s+reject\n/);
   });
 });
 

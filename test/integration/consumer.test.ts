@@ -7,7 +7,6 @@ import { localClientConfig } from '../../local/emulators.js';
 import { startWireProxy, WireFault } from '../../local/wire-proxy.js';
 import { PermanentTaskError } from '../../shared/errors.js';
 import { defineTask } from '../../shared/registry.js';
-import { getTaskState } from '../../shared/stores/task-store.js';
 import { waitFor } from '../helpers/aws.js';
 import { consumerHarness, TIERS } from '../helpers/consumer-harness.js';
 
@@ -35,7 +34,7 @@ describe('consumer against fauxqs and DynamoDB Local', () => {
       const id = await h.send(tier, { task: 'count', payload: { n: 1 } });
       const response = await h.invoke(await h.receive(tier));
       expect(response.batchItemFailures).toEqual([]);
-      expect(await getTaskState(h.store, id)).toMatchObject({
+      expect(await h.taskState(id)).toMatchObject({
         status: 'succeeded',
         attempts: 1,
         result: { n: 1 },
@@ -90,7 +89,7 @@ describe('consumer against fauxqs and DynamoDB Local', () => {
     const id = await h.send('normal', { task: 'flaky', payload: { failTimes: 1 } });
     const first = await h.invoke(await h.receive('normal'));
     expect(first.batchItemFailures).toHaveLength(1);
-    expect(await getTaskState(h.store, id)).toMatchObject({ status: 'retrying', attempts: 1 });
+    expect(await h.taskState(id)).toMatchObject({ status: 'retrying', attempts: 1 });
     // The backoff (at most 1 s here, not the queue's 30 s) hides it, then it comes back.
     const again = await waitFor(
       async () => {
@@ -102,7 +101,7 @@ describe('consumer against fauxqs and DynamoDB Local', () => {
     expect(again.Records[0]?.attributes.ApproximateReceiveCount).toBe('2');
     const second = await h.invoke(again);
     expect(second.batchItemFailures).toEqual([]);
-    expect(await getTaskState(h.store, id)).toMatchObject({
+    expect(await h.taskState(id)).toMatchObject({
       status: 'succeeded',
       attempts: 2,
       result: { attempt: 2 },
@@ -145,7 +144,7 @@ describe('consumer against fauxqs and DynamoDB Local', () => {
     expect(attr(byId(alwaysId), 'tierq-reason')).toBe('max-attempts');
     expect(byId(alwaysId)?.MessageAttributes?.['tierq-attempts']?.StringValue).toBe('2');
     expect(attr(byId(alwaysId), 'tierq-task')).toBe('always');
-    expect(await getTaskState(h.store, alwaysId)).toMatchObject({
+    expect(await h.taskState(alwaysId)).toMatchObject({
       status: 'dead',
       error: 'Error: still broken',
     });
@@ -193,7 +192,7 @@ describe('consumer against fauxqs and DynamoDB Local', () => {
     );
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(runAt));
     expect(hops).toBeGreaterThanOrEqual(2);
-    expect(await getTaskState(h.store, id)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(await h.taskState(id)).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect(await h.deadLetters()).toEqual([]);
   });
 
@@ -263,7 +262,7 @@ describe('consumer against fauxqs and DynamoDB Local', () => {
     const second = await h.invoke(await h.receive('high'));
     expect(second.batchItemFailures).toEqual([]);
     expect(runs).toHaveLength(1);
-    expect(await getTaskState(h.store, 'order-1-email')).toMatchObject({
+    expect(await h.taskState('order-1-email')).toMatchObject({
       status: 'succeeded',
       result: { n: 1 },
     });
@@ -288,9 +287,10 @@ describe('consumer against fauxqs and DynamoDB Local', () => {
     const { payloadHash } = await import('../../shared/stores/task-store.js');
     await h.store.acquire({
       ...base,
-      payloadHash: payloadHash({ n: 3 }),
+      payloadHash: payloadHash('count', { n: 3 }),
       nowMs: Date.now() - 5_000,
       lockExpiresAtMs: Date.now() - 1,
+      owner: 'the-crashed-run',
     });
     await h.send('normal', { id: 'crashed', task: 'count', payload: { n: 3 } });
     expect((await h.invoke(await h.receive('normal'))).batchItemFailures).toEqual([]);
@@ -327,7 +327,7 @@ describe('consumer against fauxqs and DynamoDB Local', () => {
     expect(await requestsFor('count')).toBe(11);
     expect(await requestsFor('count-once')).toBe(2);
     expect(runs).toHaveLength(20);
-    for (const id of ids) expect(await getTaskState(h.store, id)).toMatchObject({ status: 'succeeded' });
+    for (const id of ids) expect(await h.taskState(id)).toMatchObject({ status: 'succeeded' });
   });
 
   it('keeps when a once task was first recorded across a failed attempt and its success', async () => {
@@ -337,7 +337,12 @@ describe('consumer against fauxqs and DynamoDB Local', () => {
     const firstTry = Date.now() - 60_000;
     const id = 'once-retried';
     const { payloadHash } = await import('../../shared/stores/task-store.js');
-    const write = { key: id, taskId: id, task: 'count-once', payloadHash: payloadHash({ n: 7 }) };
+    const write = {
+      key: id,
+      taskId: id,
+      task: 'count-once',
+      payloadHash: payloadHash('count-once', { n: 7 }),
+    };
     await h.store.recordFailure({
       ...write,
       attempt: 1,
@@ -350,7 +355,7 @@ describe('consumer against fauxqs and DynamoDB Local', () => {
     await h.send('normal', { id, task: 'count-once', payload: { n: 7 } });
     expect((await h.invoke(await h.receive('normal'))).batchItemFailures).toEqual([]);
 
-    const stored = await h.store.get(id);
+    const stored = await h.store.get(id, 'count-once');
     expect(stored).toMatchObject({
       status: 'succeeded',
       result: { n: 7 },
@@ -387,7 +392,7 @@ describe('consumer against fauxqs and DynamoDB Local', () => {
         event.Records.map((r) => r.messageId).sort(),
       );
       expect(proxy.stats().faults).toEqual({ 'internal-error': 2 });
-      for (const id of ids) expect(await getTaskState(h.store, id)).toMatchObject({ status: 'running' });
+      for (const id of ids) expect(await h.taskState(id)).toMatchObject({ status: 'running' });
     } finally {
       await proxy.stop();
     }

@@ -8,7 +8,8 @@ import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MappingStats } from '../../local/event-source-runner.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
-import { getTaskState, type TaskState } from '../../shared/stores/task-store.js';
+import { getTaskState } from '../../shared/stores/task-lookup.js';
+import type { TaskState } from '../../shared/stores/task-store.js';
 import { uniqueName, waitFor } from '../helpers/aws.js';
 import { connectE2e, e2eProducer, peekDeadLetters, queueDepth, sendTask } from '../helpers/e2e.js';
 

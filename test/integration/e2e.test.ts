@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getTaskState, type TaskState } from '../../shared/stores/task-store.js';
+import { getTaskState } from '../../shared/stores/task-lookup.js';
+import type { TaskState } from '../../shared/stores/task-store.js';
 import { waitFor } from '../helpers/aws.js';
 import { cliWorkspace, runCli } from '../helpers/cli.js';
 import {
@@ -237,6 +238,7 @@ describe('the tierq CLI against the stack', () => {
     );
     expect(done).toEqual({
       id,
+      taskId: id,
       task: 'echo',
       status: 'succeeded',
       attempts: 1,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../shared/errors.js';
-import { DynamoRateLimiter } from '../../shared/stores/rate-limiter.js';
+import { DynamoRateLimiter } from '../../shared/stores/dynamo-rate-limiter.js';
 import type { RateLimit } from '../../shared/token-bucket.js';
 import { createTestTable, dynamoClient } from '../helpers/aws.js';
 

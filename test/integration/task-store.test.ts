@@ -2,13 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IdempotencyConflictError, IdempotencyInProgressError } from '../../shared/errors.js';
-import {
-  type AcquireInput,
-  DynamoTaskStore,
-  getTaskState,
-  MAX_RESULT_BYTES,
-  payloadHash,
-} from '../../shared/stores/task-store.js';
+import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
+import { getTaskState } from '../../shared/stores/task-lookup.js';
+import { type AcquireInput, MAX_RESULT_BYTES, payloadHash, refId } from '../../shared/stores/task-store.js';
 import { createTestTable, dynamoClient } from '../helpers/aws.js';
 
 let tableName: string;
@@ -18,7 +14,10 @@ beforeAll(async () => {
 
 const newStore = () => new DynamoTaskStore(dynamoClient(), tableName);
 
-/** A delivery of a new task (its own key) with a 60 s lock and a day of TTL, at the real time. */
+/**
+ * A delivery of a new task (its own key) with a 60 s lock of its own and a day of TTL, at the
+ * real time.
+ */
 function delivery(overrides: Partial<AcquireInput> = {}): AcquireInput {
   const key = overrides.key ?? `task-${randomUUID()}`;
   const nowMs = overrides.nowMs ?? Date.now();
@@ -26,9 +25,10 @@ function delivery(overrides: Partial<AcquireInput> = {}): AcquireInput {
     key,
     taskId: key,
     task: 'send-email',
-    payloadHash: payloadHash({ to: 'ada@example.com' }),
+    payloadHash: payloadHash('send-email', { to: 'ada@example.com' }),
     attempt: 1,
     lockExpiresAtMs: nowMs + 60_000,
+    owner: `owner-${randomUUID()}`,
     ttlSeconds: 86_400,
     nowMs,
     ...overrides,
@@ -113,7 +113,7 @@ describe('DynamoTaskStore', () => {
 
       expect(tooEarly).toBeInstanceOf(IdempotencyInProgressError);
       expect(takeover).toMatchObject({ outcome: 'acquired' });
-      expect(await store.get(crashed.key)).toMatchObject({ status: 'running', attempts: 3 });
+      expect(await store.get(crashed.key, 'send-email')).toMatchObject({ status: 'running', attempts: 3 });
     });
 
     it('takes over a lock that was already in the past', async () => {
@@ -126,10 +126,23 @@ describe('DynamoTaskStore', () => {
       });
     });
 
+    it('keeps a held lock when the record would expire before the lock does', async () => {
+      const store = newStore();
+      // A 10 s TTL on a lock held for 60 s (a task without timeoutMs runs up to the Lambda's deadline).
+      const input = delivery({ ttlSeconds: 10 });
+      await store.acquire(input);
+
+      const duplicate = await store
+        .acquire({ ...input, attempt: 2, nowMs: input.nowMs + 30_000 })
+        .catch((error: unknown) => error);
+
+      expect(duplicate).toBeInstanceOf(IdempotencyInProgressError);
+    });
+
     it('rejects a key reused with a different payload, running or completed', async () => {
       const store = newStore();
       const input = delivery();
-      const other = { ...input, payloadHash: payloadHash({ to: 'someone-else@example.com' }) };
+      const other = { ...input, payloadHash: payloadHash('send-email', { to: 'someone-else@example.com' }) };
       await store.acquire(input);
 
       await expect(store.acquire(other)).rejects.toBeInstanceOf(IdempotencyConflictError);
@@ -143,7 +156,7 @@ describe('DynamoTaskStore', () => {
       await store.acquire(input);
 
       const failed = await store.recordFailure({ ...input, error: 'SMTP timeout', status: 'retrying' });
-      const afterFailure = await store.get(input.key);
+      const afterFailure = await store.get(input.key, 'send-email');
       const retry = await store.acquire({ ...input, attempt: 2, nowMs: Date.now() });
 
       expect(failed).toEqual({ written: true });
@@ -151,7 +164,7 @@ describe('DynamoTaskStore', () => {
       expect(afterFailure?.lockExpiresAt).toBeUndefined();
       // The retry's acquire reports when the record was first written, for its completion.
       expect(retry).toEqual({ outcome: 'acquired', createdAt: new Date(input.nowMs).toISOString() });
-      expect(await store.get(input.key)).toMatchObject({ status: 'running', attempts: 2 });
+      expect(await store.get(input.key, 'send-email')).toMatchObject({ status: 'running', attempts: 2 });
     });
 
     it('allows a dead task to run again (a DLQ replay)', async () => {
@@ -172,13 +185,13 @@ describe('DynamoTaskStore', () => {
       const later = input.nowMs + 120_000;
       const again = await store.acquire({
         ...input,
-        payloadHash: payloadHash('another payload'),
+        payloadHash: payloadHash('send-email', 'another payload'),
         nowMs: later,
         lockExpiresAtMs: later + 60_000,
       });
 
       expect(again).toMatchObject({ outcome: 'acquired' });
-      expect((await store.get(input.key))?.result).toBeUndefined();
+      expect((await store.get(input.key, 'send-email'))?.result).toBeUndefined();
     });
 
     it('replaces a result larger than the cap with a marker', async () => {
@@ -188,7 +201,7 @@ describe('DynamoTaskStore', () => {
 
       await store.complete({ ...input, result: big });
 
-      expect((await store.get(input.key))?.result).toEqual({
+      expect((await store.get(input.key, 'send-email'))?.result).toEqual({
         truncated: true,
         bytes: MAX_RESULT_BYTES + 102,
       });
@@ -214,7 +227,7 @@ describe('DynamoTaskStore', () => {
       expect(failed.size).toBe(0);
       expect(store.requests).toBe(batch.length + 1);
       expect(counter.sent).toBe(batch.length + 1);
-      const stored = await store.get(batch[3]?.key ?? '');
+      const stored = await store.get(batch[3]?.key ?? '', 'send-email');
       expect(stored).toMatchObject({
         status: 'succeeded',
         result: { n: 3 },
@@ -240,8 +253,11 @@ describe('DynamoTaskStore', () => {
 
       expect(failed.size).toBe(0);
       expect(store.requests).toBe(2);
-      expect(await store.get(again.key)).toMatchObject({ result: 'last', attempts: 2 });
-      expect(await store.get(batch[29]?.key ?? '')).toMatchObject({ status: 'succeeded', result: 'first' });
+      expect(await store.get(again.key, 'send-email')).toMatchObject({ result: 'last', attempts: 2 });
+      expect(await store.get(batch[29]?.key ?? '', 'send-email')).toMatchObject({
+        status: 'succeeded',
+        result: 'first',
+      });
     });
 
     it('looks up the live records among more than 100 keys, in one request per 100', async () => {
@@ -250,17 +266,29 @@ describe('DynamoTaskStore', () => {
       const failing = Array.from({ length: 20 }, () => delivery());
       const expired = delivery({ ttlSeconds: 1, nowMs: Date.now() - 60_000 });
       await store.completeMany([...done, expired].map((d) => ({ ...d, result: d.key })));
-      await Promise.all(failing.map((d) => store.recordFailure({ ...d, error: 'no', status: 'retrying' })));
-      const unknown = Array.from({ length: 10 }, () => `never-${randomUUID()}`);
-      const keys = [...done, ...failing, expired].map((d) => d.key).concat(unknown);
+      // Failures of tasks that held no lock (mode once or off), so the records are created.
+      await Promise.all(
+        failing.map(({ owner: _, ...d }) => store.recordFailure({ ...d, error: 'no', status: 'retrying' })),
+      );
+      const unknown = Array.from({ length: 10 }, () => ({
+        key: `never-${randomUUID()}`,
+        task: 'send-email',
+      }));
+      const refs = [...done, ...failing, expired].map((d) => ({ key: d.key, task: d.task })).concat(unknown);
       const before = store.requests;
 
-      const found = await store.lookup([...keys, done[0]?.key ?? '']);
+      const found = await store.lookup([...refs, { key: done[0]?.key ?? '', task: 'send-email' }]);
 
       expect(store.requests - before).toBe(2);
-      expect([...found.keys()].sort()).toEqual([...done, ...failing].map((d) => d.key).sort());
-      expect(found.get(done[5]?.key ?? '')).toMatchObject({ status: 'succeeded', result: done[5]?.key });
-      expect(found.get(failing[0]?.key ?? '')).toMatchObject({ status: 'retrying', lastError: 'no' });
+      expect([...found.keys()].sort()).toEqual([...done, ...failing].map((d) => refId(d)).sort());
+      expect(found.get(refId(done[5] as AcquireInput))).toMatchObject({
+        status: 'succeeded',
+        result: done[5]?.key,
+      });
+      expect(found.get(refId(failing[0] as AcquireInput))).toMatchObject({
+        status: 'retrying',
+        lastError: 'no',
+      });
     });
 
     it('leaves a completed record alone when a duplicate run fails afterwards', async () => {
@@ -276,7 +304,10 @@ describe('DynamoTaskStore', () => {
       });
 
       expect(failed).toMatchObject({ written: false, record: { status: 'succeeded' } });
-      expect(await store.get(input.key)).toMatchObject({ status: 'succeeded', result: 'first' });
+      expect(await store.get(input.key, 'send-email')).toMatchObject({
+        status: 'succeeded',
+        result: 'first',
+      });
     });
   });
 
@@ -293,12 +324,14 @@ describe('DynamoTaskStore', () => {
     it('reports a known task by id', async () => {
       const store = newStore();
       const input = delivery();
-      await store.recordFailure({ ...input, attempt: 3, error: 'bounced', status: 'dead' });
+      const { owner: _, ...unlocked } = input;
+      await store.recordFailure({ ...unlocked, attempt: 3, error: 'bounced', status: 'dead' });
 
-      const state = await getTaskState(store, input.taskId);
+      const state = await getTaskState({ client: dynamoClient(), tableName }, input.taskId);
 
       expect(state).toEqual({
         id: input.taskId,
+        taskId: input.taskId,
         task: 'send-email',
         status: 'dead',
         attempts: 3,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { loadConsumerConfig } from '../../../shared/config.js';
-import { createDefaultConsumer } from '../../../shared/default-consumer.js';
+import { loadConsumerConfig } from '../../../shared/consumer/config.js';
+import { createDefaultConsumer } from '../../../shared/consumer/default-consumer.js';
 import { ConfigError } from '../../../shared/errors.js';
 import { TaskRegistry } from '../../../shared/registry.js';
 import { LedgerPath, postToLedger } from './ledger-client.js';

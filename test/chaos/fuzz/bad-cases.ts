@@ -1,6 +1,6 @@
 import fc from 'fast-check';
+import { DeadLetterReason } from '../../../shared/consumer/dead-letter.js';
 import { MAX_NESTING_DEPTH } from '../../../shared/contract.js';
-import { DeadLetterReason } from '../../../shared/dead-letter.js';
 import { BAD_FIELDS, BAD_PAYLOADS, BAD_VERSIONS, PROTO_BAD } from './bad-values.js';
 import {
   type BuildCase,

@@ -1,4 +1,4 @@
-import { DeadLetterReason } from '../../../shared/dead-letter.js';
+import { DeadLetterReason } from '../../../shared/consumer/dead-letter.js';
 
 /** Hand-picked values the fuzz cases draw from: each breaks the contract in one known way. */
 

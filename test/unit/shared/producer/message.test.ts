@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEnvelope } from '../../../../shared/contract.js';
+import { parseEnvelope, resentBody } from '../../../../shared/contract.js';
 import {
   ConfigError,
   InvalidMessageError,
@@ -31,6 +31,35 @@ describe('buildMessage', () => {
       enqueuedAt: '2030-01-01T00:00:00.000Z',
       idempotencyKey: 'k-1',
     });
+  });
+
+  it('marks the message with its tier, and sizes it as SQS and a re-sent copy will', () => {
+    const message = build({ priority: 'critical' });
+
+    expect(message.attributes).toEqual({ 'tierq-tier': { DataType: 'String', StringValue: 'critical' } });
+    expect(message.bytes).toBe(Buffer.byteLength(message.body) + 'tierq-tierStringcritical'.length);
+    const copy = resentBody(envelope(message.body), {
+      priorAttempts: Number.MAX_SAFE_INTEGER,
+      tier: 'critical',
+      runAt: '2030-01-01T00:00:00.000Z',
+    });
+    expect(message.neededBytes).toBe(Buffer.byteLength(copy) + 'tierq-tierStringcritical'.length);
+  });
+
+  it.each([
+    ['with a runAt', { runAt: '2030-06-01T00:00:00Z', idempotencyKey: 'k' }],
+    ['with a delay, in a tier with a long name', { delay: 5_000, priority: 'low' }],
+  ])('sizes a re-sent copy exactly %s', (_, options) => {
+    const message = build(options as EnqueueOptions);
+    const copy = resentBody(envelope(message.body), {
+      priorAttempts: Number.MAX_SAFE_INTEGER,
+      tier: message.tier,
+      runAt: '2030-01-01T00:00:00.000Z',
+    });
+
+    expect(message.neededBytes - message.bytes).toBe(
+      Buffer.byteLength(copy) - Buffer.byteLength(message.body),
+    );
   });
 
   it('routes a priority to its queue and rejects an unknown one, listing the tiers', () => {

@@ -9,7 +9,9 @@ const message = (n: number, queueUrl = 'q-normal'): OutgoingMessage => ({
   tier: 'normal',
   queueUrl,
   body: `{"n":${n}}`,
+  attributes: {},
   bytes: 8,
+  neededBytes: 100,
   delaySeconds: 0,
 });
 

@@ -4,10 +4,12 @@ import { describe, expect, it } from 'vitest';
 import {
   IdempotencyConflictError,
   IdempotencyInProgressError,
+  RateLimitedError,
   StoreError,
 } from '../../../../shared/errors.js';
-import { DynamoRateLimiter } from '../../../../shared/stores/rate-limiter.js';
-import { type AcquireInput, DynamoTaskStore } from '../../../../shared/stores/task-store.js';
+import { DynamoRateLimiter } from '../../../../shared/stores/dynamo-rate-limiter.js';
+import { DynamoTaskStore } from '../../../../shared/stores/dynamo-task-store.js';
+import { type AcquireInput, refId } from '../../../../shared/stores/task-store.js';
 
 /** A document client whose every request rejects with `error`; no network is touched. */
 function failingClient(error: Error): DynamoDBDocumentClient {
@@ -32,6 +34,7 @@ const input: AcquireInput = {
   payloadHash: 'hash-a',
   attempt: 1,
   lockExpiresAtMs: nowMs + 60_000,
+  owner: 'owner-1',
   ttlSeconds: 3_600,
   nowMs,
 };
@@ -40,7 +43,7 @@ const input: AcquireInput = {
 function oldItem(fields: { status: string; payloadHash: string; lockExpiresAt?: number }) {
   return {
     pk: { S: 'task#order-42' },
-    sk: { S: 'task' },
+    sk: { S: 'send-email' },
     taskId: { S: 'order-42' },
     task: { S: 'send-email' },
     status: { S: fields.status },
@@ -69,8 +72,13 @@ describe('DynamoTaskStore error translation', () => {
   it('translates every method, reads included', async () => {
     const store = new DynamoTaskStore(failingClient(sdkError('InternalServerError')), 'tierq');
 
-    await expect(store.get('k')).rejects.toMatchObject({ name: 'StoreError', operation: 'task.get' });
-    await expect(store.lookup(['k'])).rejects.toMatchObject({ operation: 'task.lookup' });
+    await expect(store.get('k', 'send-email')).rejects.toMatchObject({
+      name: 'StoreError',
+      operation: 'task.get',
+    });
+    await expect(store.lookup([{ key: 'k', task: 'send-email' }])).rejects.toMatchObject({
+      operation: 'task.lookup',
+    });
     await expect(store.complete({ ...input, result: 1 })).rejects.toMatchObject({
       operation: 'task.complete',
     });
@@ -83,8 +91,12 @@ describe('DynamoTaskStore error translation', () => {
 
     const { failed } = await store.completeMany(keys.map((key) => ({ ...input, key, result: 1 })));
 
-    expect([...failed.keys()]).toEqual(keys);
-    expect(failed.get('b')).toMatchObject({ name: 'StoreError', operation: 'task.completeMany', cause });
+    expect([...failed.keys()]).toEqual(keys.map((key) => refId({ key, task: 'send-email' })));
+    expect(failed.get('send-email#b')).toMatchObject({
+      name: 'StoreError',
+      operation: 'task.completeMany',
+      cause,
+    });
     expect(store.requests).toBe(1);
   });
 
@@ -102,8 +114,8 @@ describe('DynamoTaskStore error translation', () => {
     const { failed } = await store.completeMany(['a', 'b'].map((key) => ({ ...input, key, result: 1 })));
 
     expect(sent).toEqual([2, 1, 1, 1, 1, 1]);
-    expect([...failed.keys()]).toEqual(['a']);
-    expect(failed.get('a')?.message).toMatch(/1 keys still unprocessed after 6 requests/);
+    expect([...failed.keys()]).toEqual(['send-email#a']);
+    expect(failed.get('send-email#a')?.message).toMatch(/1 keys still unprocessed after 6 requests/);
   });
 
   it('fails only the completion whose result JSON cannot represent, and writes the rest', async () => {
@@ -122,8 +134,11 @@ describe('DynamoTaskStore error translation', () => {
       { ...input, key: 'bigint', result: { n: 1n } },
     ]);
 
-    expect([...failed.keys()]).toEqual(['bigint']);
-    expect(failed.get('bigint')).toMatchObject({ name: 'StoreError', cause: expect.any(TypeError) });
+    expect([...failed.keys()]).toEqual(['send-email#bigint']);
+    expect(failed.get('send-email#bigint')).toMatchObject({
+      name: 'StoreError',
+      cause: expect.any(TypeError),
+    });
     expect(written).toEqual([expect.objectContaining({ pk: 'task#fine', result: '{"ok":true}' })]);
   });
 
@@ -172,7 +187,7 @@ describe('DynamoRateLimiter error translation', () => {
     expect(error).toMatchObject({ operation: 'rate-limit.acquire', cause });
   });
 
-  it('gives up with a StoreError after 8 writes that all lose the race', async () => {
+  it('gives up after 8 writes that all lose the race with a RateLimitedError, so the records wait', async () => {
     const current = { pk: { S: 'ratelimit#call-api' }, tokens: { N: '5' }, updatedAtMs: { N: '0' } };
     const cause = sdkError('ConditionalCheckFailedException', { Item: { ...current, version: { N: '9' } } });
     const limiter = new DynamoRateLimiter(failingClient(cause), 'tierq');
@@ -181,7 +196,9 @@ describe('DynamoRateLimiter error translation', () => {
       .acquire('call-api', { perSecond: 1, burst: 5 }, 1, 1_000)
       .catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error).toMatchObject({ taskName: 'call-api', retryAfterMs: expect.any(Number) });
+    expect((error as RateLimitedError).retryAfterMs).toBeGreaterThan(0);
     expect(limiter.requests).toBe(8);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toTaskRecord } from '../../../../shared/stores/dynamo-task-item.js';
 import {
   canonicalJson,
   capError,
@@ -6,7 +7,6 @@ import {
   MAX_ERROR_BYTES,
   MAX_RESULT_BYTES,
   payloadHash,
-  toTaskRecord,
 } from '../../../../shared/stores/task-record.js';
 
 describe('payloadHash', () => {
@@ -14,24 +14,28 @@ describe('payloadHash', () => {
     const a = { user: { id: 7, name: 'Ada' }, tags: ['x', 'y'], at: null };
     const b = { at: null, tags: ['x', 'y'], user: { name: 'Ada', id: 7 } };
 
-    expect(payloadHash(a)).toBe(payloadHash(b));
+    expect(payloadHash('t', a)).toBe(payloadHash('t', b));
   });
 
   it('is a sha256 hex digest', () => {
-    expect(payloadHash({ a: 1 })).toMatch(/^[0-9a-f]{64}$/);
+    expect(payloadHash('t', { a: 1 })).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('differs when a value, an array order or a nested key differs', () => {
-    const base = payloadHash({ a: [1, 2], b: { c: 1 } });
+    const base = payloadHash('t', { a: [1, 2], b: { c: 1 } });
 
-    expect(payloadHash({ a: [2, 1], b: { c: 1 } })).not.toBe(base);
-    expect(payloadHash({ a: [1, 2], b: { c: 2 } })).not.toBe(base);
-    expect(payloadHash({ a: [1, 2], b: { d: 1 } })).not.toBe(base);
+    expect(payloadHash('t', { a: [2, 1], b: { c: 1 } })).not.toBe(base);
+    expect(payloadHash('t', { a: [1, 2], b: { c: 2 } })).not.toBe(base);
+    expect(payloadHash('t', { a: [1, 2], b: { d: 1 } })).not.toBe(base);
+  });
+
+  it('differs between tasks given the same payload', () => {
+    expect(payloadHash('charge-card', { order: 42 })).not.toBe(payloadHash('send-receipt', { order: 42 }));
   });
 
   it('is stable across calls and treats undefined like null', () => {
-    expect(payloadHash({ z: 1, a: 2 })).toBe(payloadHash({ z: 1, a: 2 }));
-    expect(payloadHash(undefined)).toBe(payloadHash(null));
+    expect(payloadHash('t', { z: 1, a: 2 })).toBe(payloadHash('t', { z: 1, a: 2 }));
+    expect(payloadHash('t', undefined)).toBe(payloadHash('t', null));
   });
 });
 

@@ -30,6 +30,16 @@ export default defineConfig({
       },
       {
         test: {
+          // npm pack, an install into a temporary app, and that app run for real: minutes, not seconds.
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
           name: 'chaos',
           include: ['test/chaos/**/*.test.ts'],
           // The same emulators as the integration project; the suite puts its own proxies in front.

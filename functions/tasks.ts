@@ -1,19 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { PermanentTaskError } from '../shared/errors.js';
 import { defineTask } from '../shared/registry.js';
 
 /** Returns its payload: the smallest useful task, for smoke tests and benchmarks. */
 export const echo = defineTask({
   name: 'echo',
-  schema: z.unknown(),
+  schema: v.unknown(),
   handler: (payload) => payload,
 });
 
 /** Waits `ms` milliseconds (aborted by the task's timeout), then reports how long it slept. */
 export const sleepTask = defineTask({
   name: 'sleep',
-  schema: z.object({ ms: z.number().int().min(0).max(900_000) }),
+  schema: v.object({ ms: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(900_000)) }),
   handler: async ({ ms }, ctx) => {
     await sleep(ms, undefined, { signal: ctx.signal });
     return { slept: ms };
@@ -23,7 +23,7 @@ export const sleepTask = defineTask({
 /** Fails its first `failTimes` attempts, then succeeds: exercises retries with backoff. */
 export const flaky = defineTask({
   name: 'flaky',
-  schema: z.object({ failTimes: z.number().int().min(0) }),
+  schema: v.object({ failTimes: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
   retry: { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 2_000 },
   handler: ({ failTimes }, ctx) => {
     if (ctx.attempt <= failTimes) {
@@ -36,7 +36,7 @@ export const flaky = defineTask({
 /** Rate-limited across every consumer: 5 per second, bursts of 10. */
 export const limited = defineTask({
   name: 'limited',
-  schema: z.unknown(),
+  schema: v.unknown(),
   rateLimit: { perSecond: 5, burst: 10 },
   handler: (payload) => ({ ranAt: new Date().toISOString(), payload }),
 });
@@ -44,7 +44,7 @@ export const limited = defineTask({
 /** Always fails permanently: goes to the DLQ on its first attempt with the reason. */
 export const reject = defineTask({
   name: 'reject',
-  schema: z.object({ why: z.string().default('rejected on purpose') }),
+  schema: v.object({ why: v.optional(v.string(), 'rejected on purpose') }),
   handler: ({ why }) => {
     throw new PermanentTaskError(why);
   },

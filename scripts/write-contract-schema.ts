@@ -8,7 +8,7 @@
  * ```
  */
 import { writeFileSync } from 'node:fs';
-import { contractJsonSchema } from '../shared/contract.js';
+import { contractJsonSchema } from './contract-json-schema.js';
 
 const target = new URL('../docs/message-contract.schema.json', import.meta.url);
 writeFileSync(target, `${JSON.stringify(contractJsonSchema(), null, 2)}\n`);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { StackOutput } from './declaration.js';
 import { ConfigError } from './errors.js';
 import { selectTaskQueue, taskQueuesInOutputs } from './task-queue-outputs.js';
@@ -45,23 +45,24 @@ export const LOCAL_CONNECTION_FILE = '.tierq/local.json';
 /** The emulators accept any credentials; these keep the SDK from looking for real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
-const nonEmpty = z.string().min(1);
-const keys = z.object({ accessKeyId: nonEmpty, secretAccessKey: nonEmpty });
+const nonEmpty = v.pipe(v.string(), v.minLength(1));
+const keys = v.object({ accessKeyId: nonEmpty, secretAccessKey: nonEmpty });
 const localQueue = {
-  queues: z
-    .record(z.string(), nonEmpty)
-    .refine((q) => Object.keys(q).length > 0, 'must name at least one tier'),
+  queues: v.pipe(
+    v.record(v.string(), nonEmpty),
+    v.check((q) => Object.keys(q).length > 0, 'must name at least one tier'),
+  ),
   dlq: nonEmpty,
   table: nonEmpty,
-  principals: z.object({ producer: keys.optional(), operator: keys.optional() }).optional(),
-  metricsNamespace: nonEmpty.optional(),
+  principals: v.optional(v.object({ producer: v.optional(keys), operator: v.optional(keys) })),
+  metricsNamespace: v.optional(nonEmpty),
 };
-const localFile = z.object({
+const localFile = v.object({
   region: nonEmpty,
-  endpoints: z.object({ sqs: nonEmpty, dynamodb: nonEmpty }),
+  endpoints: v.object({ sqs: nonEmpty, dynamodb: nonEmpty }),
   ...localQueue,
   /** Every task queue of the stack, by construct path; the top-level fields are the first's. */
-  taskQueues: z.array(z.object({ path: nonEmpty, ...localQueue })).optional(),
+  taskQueues: v.optional(v.array(v.object({ path: nonEmpty, ...localQueue }))),
 });
 
 /**
@@ -86,12 +87,14 @@ export function parseLocalConnection(
   as: LocalRole = 'producer',
   queue?: string,
 ): LocalConnection {
-  const parsed = localFile.safeParse(value);
+  const parsed = v.safeParse(localFile, value);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'the document'}: ${i.message}`);
+    const issues = parsed.issues.map(
+      (i) => `${(i.path ?? []).map((p) => String(p.key)).join('.') || 'the document'}: ${i.message}`,
+    );
     throw new ConfigError(`${source} is not a tierq connection file (${issues.join('; ')})`);
   }
-  const { region, endpoints, taskQueues, ...first } = parsed.data;
+  const { region, endpoints, taskQueues, ...first } = parsed.output;
   if (queue === undefined && (taskQueues?.length ?? 0) > 1) {
     // As on AWS: with several queues, which one is meant must be said.
     selectTaskQueue(taskQueues ?? [], undefined, source);

@@ -1,13 +1,8 @@
-import { CONTRACT_VERSION, describeValue, type TaskEnvelope, taskEnvelopeSchema } from './contract-schema.js';
+import { CONTRACT_VERSION, describeValue, type TaskEnvelope, validateEnvelope } from './contract-schema.js';
 import { SQS_MAX_MESSAGE_BYTES } from './declaration.js';
 import { InvalidMessageCode, InvalidMessageError } from './errors.js';
 
-export {
-  CONTRACT_VERSION,
-  contractJsonSchema,
-  type TaskEnvelope,
-  taskEnvelopeSchema,
-} from './contract-schema.js';
+export { CONTRACT_VERSION, type TaskEnvelope, taskEnvelopeSchema } from './contract-schema.js';
 
 /**
  * SQS's maximum message size (1 MiB since 2026); larger bodies cannot have come from SQS and are
@@ -98,12 +93,14 @@ function checkEnvelope(raw: unknown, body: string): ParseEnvelopeResult {
     return fail(InvalidMessageCode.InvalidEnvelope, `message nests deeper than ${MAX_NESTING_DEPTH} levels`);
   }
   // The schema builds a fresh plain object and never copies a `__proto__` key, so no prototype is touched.
-  const parsed = taskEnvelopeSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `field "${issue.path.join('.')}" ${issue.message}`);
-    return fail(InvalidMessageCode.InvalidEnvelope, `invalid message envelope: ${problems.join('; ')}`);
+  const checked = validateEnvelope(raw);
+  if (!checked.ok) {
+    return fail(
+      InvalidMessageCode.InvalidEnvelope,
+      `invalid message envelope: ${checked.problems.join('; ')}`,
+    );
   }
-  return { ok: true, envelope: parsed.data };
+  return { ok: true, envelope: checked.envelope };
 }
 
 // Character codes nestingDepth looks for: \ " { [ } ]

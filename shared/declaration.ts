@@ -131,7 +131,7 @@ export interface AccessRule {
  * them. Others (`Scan`, `DescribeTable`, …) carry no keys, and `ForAllValues` over no values is
  * true: a keyed rule must never contain them.
  */
-export const KEYED_TABLE_ACTIONS: ReadonlySet<string> = new Set([
+export const KEYED_TABLE_ACTIONS: ReadonlySet<string> = /* @__PURE__ */ new Set([
   'dynamodb:GetItem',
   'dynamodb:BatchGetItem',
   'dynamodb:PutItem',
@@ -142,24 +142,26 @@ export const KEYED_TABLE_ACTIONS: ReadonlySet<string> = new Set([
   'dynamodb:Query',
 ]);
 
+// Literals, type-checked against AccessResource and KeyPrefix: a property read is not provably
+// pure to a bundler, and the consumer's bundle must not carry these rules (it imports names only).
 const enqueue: readonly AccessRule[] = [
   {
     sid: 'EnqueueToTiers',
     // GetQueueAttributes: backpressure reads ApproximateNumberOfMessages, size checks MaximumMessageSize.
     actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
-    on: [AccessResource.tierQueues],
+    on: ['tierQueues'],
   },
   {
     sid: 'ClaimDedupKeys',
     // DeleteItem releases a claim whose send failed, so the caller's retry is not deduplicated.
     actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
-    on: [AccessResource.table],
-    keyPrefixes: [KeyPrefix.dedup],
+    on: ['table'],
+    keyPrefixes: ['dedup#'],
   },
   {
     sid: 'ReadStackOutputs',
     actions: ['cloudformation:DescribeStacks'],
-    on: [AccessResource.stack],
+    on: ['stack'],
   },
 ];
 
@@ -175,20 +177,20 @@ export const Access = {
       sid: 'PollTiers',
       // What Lambda requires of an SQS event source's execution role.
       actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-      on: [AccessResource.tierQueues],
+      on: ['tierQueues'],
       calledByService: 'Lambda event source mapping',
     },
     {
       sid: 'BackOffRetries',
       // A failed attempt stays invisible for its backoff.
       actions: ['sqs:ChangeMessageVisibility'],
-      on: [AccessResource.tierQueues],
+      on: ['tierQueues'],
     },
     {
       sid: 'ResendAndDeadLetter',
       // Not-yet-due and deferred tasks go back to their tier; dead letters to the DLQ.
       actions: ['sqs:SendMessage'],
-      on: [AccessResource.tierQueues, AccessResource.deadLetterQueue],
+      on: ['tierQueues', 'deadLetterQueue'],
     },
     {
       sid: 'TaskState',
@@ -199,44 +201,44 @@ export const Access = {
         'dynamodb:UpdateItem',
         'dynamodb:BatchWriteItem',
       ],
-      on: [AccessResource.table],
-      keyPrefixes: [KeyPrefix.task],
+      on: ['table'],
+      keyPrefixes: ['task#'],
     },
     {
       sid: 'RateLimitBuckets',
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-      on: [AccessResource.table],
-      keyPrefixes: [KeyPrefix.rateLimit],
+      on: ['table'],
+      keyPrefixes: ['ratelimit#'],
     },
   ],
   producer: enqueue,
-  operator: [
-    ...enqueue,
+  // Pure: the consumer's bundle imports names from this module, never the access rules.
+  operator: /* @__PURE__ */ enqueue.concat([
     {
       sid: 'ReadQueueDepths',
       actions: ['sqs:GetQueueAttributes'],
-      on: [AccessResource.tierQueues, AccessResource.deadLetterQueue],
+      on: ['tierQueues', 'deadLetterQueue'],
     },
     {
       sid: 'WorkDeadLetters',
       // Peek receives and releases (visibility 0); replay sends to tiers (EnqueueToTiers) then deletes.
       actions: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:PurgeQueue'],
-      on: [AccessResource.deadLetterQueue],
+      on: ['deadLetterQueue'],
     },
     {
       sid: 'LookUpTasks',
       // GetItem for one task's record under a key, Query for every task's record under it.
       actions: ['dynamodb:GetItem', 'dynamodb:Query'],
-      on: [AccessResource.table],
-      keyPrefixes: [KeyPrefix.task],
+      on: ['table'],
+      keyPrefixes: ['task#'],
     },
     {
       sid: 'ReadActivityMetrics',
       // GetMetricData supports no resource-level permissions.
       actions: ['cloudwatch:GetMetricData'],
-      on: [AccessResource.any],
+      on: ['any'],
     },
-  ],
+  ]),
 } as const satisfies Record<string, readonly AccessRule[]>;
 export type Component = keyof typeof Access;
 

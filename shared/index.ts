@@ -11,7 +11,6 @@ export { DeadLetterAttribute, DeadLetterReason } from './consumer/dead-letter.js
 export { createDefaultConsumer, type DefaultConsumerOptions } from './consumer/default-consumer.js';
 export {
   CONTRACT_VERSION,
-  contractJsonSchema,
   parseEnvelope,
   serializeEnvelope,
   type TaskEnvelope,
@@ -31,3 +30,10 @@ export { DynamoTaskStore } from './stores/dynamo-task-store.js';
 export type { RateLimiter } from './stores/rate-limiter.js';
 export { findTaskStates, getTaskState, type TaskState } from './stores/task-lookup.js';
 export type { TaskStore } from './stores/task-store.js';
+export {
+  type ContractInput,
+  type ContractOutput,
+  checkPayload,
+  defineContract,
+  type TaskContract,
+} from './task-contract.js';

@@ -6,6 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { DEFAULT_RETRY_POLICY, validateRetryPolicy } from './consumer/backoff.js';
 import { ConfigError } from './errors.js';
+import { type ContractInput, checkTaskName, type TaskContract } from './task-contract.js';
 import { validateRateLimit } from './token-bucket.js';
 
 /** How duplicate deliveries and duplicate enqueues of one task are handled. */
@@ -47,11 +48,9 @@ export interface TaskContext {
   readonly logger: Logger;
 }
 
-/** A task's definition: its name, payload schema, handler and policies. */
-export interface TaskDefinition<Schema extends StandardSchemaV1 = StandardSchemaV1, Result = unknown> {
-  readonly name: string;
-  /** A Standard Schema (zod 4, valibot, arktype...) that types and validates the payload. */
-  readonly schema: Schema;
+/** A task's definition: its contract (name and payload schema), handler and policies. */
+export interface TaskDefinition<Schema extends StandardSchemaV1 = StandardSchemaV1, Result = unknown>
+  extends TaskContract<string, Schema> {
   // Method syntax on purpose: a registry holds tasks of many payload types (bivariant parameters).
   handler(payload: StandardSchemaV1.InferOutput<Schema>, ctx: TaskContext): Promise<Result> | Result;
   readonly retry?: TaskRetryOptions;
@@ -66,10 +65,14 @@ export interface TaskDefinition<Schema extends StandardSchemaV1 = StandardSchema
   readonly idempotency?: { readonly mode: IdempotencyMode; readonly ttlSeconds?: number };
 }
 
-/** The payload type a task accepts (before its schema's transforms): what a producer sends. */
-export type TaskInput<T> = T extends TaskDefinition<infer S> ? StandardSchemaV1.InferInput<S> : never;
+/** The payload type a task or contract accepts (before its schema's transforms): what a producer sends. */
+export type TaskInput<T> = ContractInput<T>;
 
-const TASK_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Everything of a task but its contract: the handler and the policies. */
+export type TaskOptions<Schema extends StandardSchemaV1, Result> = Omit<
+  TaskDefinition<Schema, Result>,
+  'name' | 'schema'
+>;
 
 /**
  * Defines a task. The schema types the handler's payload and, through {@link TaskInput}, the
@@ -86,7 +89,26 @@ const TASK_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export function defineTask<Schema extends StandardSchemaV1, Result>(
   definition: TaskDefinition<Schema, Result>,
+): TaskDefinition<Schema, Result>;
+/**
+ * Defines a task for a contract declared apart (`defineContract`), so producers import the
+ * contract without the handler.
+ *
+ * @example
+ * export const chargeOrderTask = defineTask(chargeOrder, { handler: ({ orderId }) => charge(orderId) });
+ */
+export function defineTask<Schema extends StandardSchemaV1, Result>(
+  contract: TaskContract<string, Schema>,
+  options: TaskOptions<Schema, Result>,
+): TaskDefinition<Schema, Result>;
+export function defineTask<Schema extends StandardSchemaV1, Result>(
+  contractOrDefinition: TaskDefinition<Schema, Result> | TaskContract<string, Schema>,
+  options?: TaskOptions<Schema, Result>,
 ): TaskDefinition<Schema, Result> {
+  const definition =
+    options === undefined
+      ? (contractOrDefinition as TaskDefinition<Schema, Result>)
+      : { ...options, name: contractOrDefinition.name, schema: contractOrDefinition.schema };
   validateTask(definition as AnyTask);
   return definition;
 }
@@ -101,11 +123,7 @@ export function defineTask<Schema extends StandardSchemaV1, Result>(
  * for (const name of registry.names()) validateTask(registry.get(name) as AnyTask);
  */
 export function validateTask<T extends AnyTask>(task: T): T {
-  if (typeof task.name !== 'string' || !TASK_NAME.test(task.name)) {
-    throw new ConfigError(
-      `task name ${JSON.stringify(task.name)} must be 1–128 characters of [A-Za-z0-9._:-]`,
-    );
-  }
+  checkTaskName(task.name);
   const fail = (problem: string, cause?: unknown): never => {
     throw new ConfigError(`task "${task.name}": ${problem}`, cause === undefined ? undefined : { cause });
   };

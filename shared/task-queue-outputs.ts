@@ -4,24 +4,25 @@
  * and any app's stacks can be read the same way. A queue is chosen by its construct path, or by
  * the path's last part (its construct id).
  */
-import { z } from 'zod';
+import * as v from 'valibot';
 import { TASK_QUEUE_OUTPUT_PREFIX, type TaskQueueDescriptor } from './declaration.js';
 import { ConfigError } from './errors.js';
 
-const text = z.string().min(1);
-const descriptor = z
-  .object({
-    v: z.literal(1),
+const text = v.pipe(v.string(), v.minLength(1));
+const descriptor = v.pipe(
+  v.object({
+    v: v.literal(1),
     path: text,
-    tiers: z.array(text).min(1),
-    queues: z.record(z.string(), text),
+    tiers: v.pipe(v.array(text), v.minLength(1)),
+    queues: v.record(v.string(), text),
     dlq: text,
     table: text,
     metricsNamespace: text,
     producerPolicyArn: text,
     operatorPolicyArn: text,
-  })
-  .refine((d) => d.tiers.every((t) => d.queues[t] !== undefined), 'every tier needs a queue URL');
+  }),
+  v.check((d) => d.tiers.every((t) => d.queues[t] !== undefined), 'every tier needs a queue URL'),
+);
 
 /**
  * The task queues described in `outputs`, in output order. An output under the prefix that is
@@ -42,13 +43,11 @@ export function taskQueuesInOutputs(outputs: Readonly<Record<string, string>>): 
     } catch (cause) {
       throw new ConfigError(`output ${key} is not a tierq queue description (not JSON)`, { cause });
     }
-    const checked = descriptor.safeParse(parsed);
+    const checked = v.safeParse(descriptor, parsed);
     if (!checked.success) {
-      throw new ConfigError(
-        `output ${key} is not a tierq queue description: ${checked.error.issues[0]?.message}`,
-      );
+      throw new ConfigError(`output ${key} is not a tierq queue description: ${checked.issues[0].message}`);
     }
-    found.push(checked.data);
+    found.push(checked.output);
   }
   return found;
 }

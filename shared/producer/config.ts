@@ -16,11 +16,12 @@ import type { BackpressureOptions } from './backpressure.js';
  * };
  * ```
  */
-export interface ProducerConfig {
+export interface ProducerConfig<Tier extends string = string> {
   readonly region: string;
   /** Emulator endpoints; when set, clients the producer creates use them. */
   readonly endpoints?: { readonly sqs: string; readonly dynamodb: string };
-  readonly queues: Readonly<Record<string, string>>;
+  /** Queue URL per tier, highest priority first; the tier names type `priority`. */
+  readonly queues: Readonly<Record<Tier, string>>;
   /** The tierq table, used for enqueue-time deduplication. */
   readonly table: string;
   /** Static credentials for the clients the producer creates (emulators accept any). */
@@ -28,9 +29,14 @@ export interface ProducerConfig {
   readonly sqs?: SQSClient;
   readonly dynamodb?: DynamoDBClient;
   /** Tier used when an enqueue names none. Default: the middle tier, rounding towards lower priority. */
-  readonly defaultTier?: string;
+  readonly defaultTier?: NoInfer<Tier>;
   /** Bound each tier's backlog; without it the producer never checks depth. */
   readonly backpressure?: BackpressureOptions;
+  /**
+   * Check each payload against its task's contract (schema) before sending, when the task is
+   * given as a contract or definition rather than a name. Default true.
+   */
+  readonly validatePayloads?: boolean;
 }
 
 /**
@@ -41,7 +47,9 @@ export interface ProducerConfig {
  * const { tiers, defaultTier } = validateProducerConfig(config);
  * ```
  */
-export function validateProducerConfig(config: ProducerConfig): { tiers: string[]; defaultTier: string } {
+export function validateProducerConfig<Tier extends string>(
+  config: ProducerConfig<Tier>,
+): { tiers: string[]; defaultTier: string } {
   const tiers = Object.keys(config.queues);
   if (tiers.length === 0) throw new ConfigError('producer config: queues must name at least one tier');
   if (!config.table) throw new ConfigError('producer config: table is required');

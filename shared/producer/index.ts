@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { createProducer, loadLocalConfig } from './shared/producer/index.js';
+ * import { createProducer, loadLocalConfig } from 'tierq/producer';
  * const producer = createProducer(await loadLocalConfig());
  * await producer.enqueue('echo', { hello: 'world' }, { priority: 'high' });
  * ```
@@ -14,9 +14,10 @@ export {
   loadStackConfig,
   type TierqConnection,
 } from '../connection.js';
-export { MessageTooLargeError, QueueFullError, UnknownTierError } from '../errors.js';
+export { InvalidMessageError, MessageTooLargeError, QueueFullError, UnknownTierError } from '../errors.js';
 export { packBatches, SQS_BATCH_LIMITS } from '../pack-batches.js';
 export { type DedupClaim, DedupStore } from '../stores/dedup-store.js';
+export { type ContractInput, defineContract, type TaskContract } from '../task-contract.js';
 export type { BackpressureOptions, BackpressureStrategy } from './backpressure.js';
 export type { ProducerConfig } from './config.js';
 export { type EnqueueOptions, MAX_DELAY_SECONDS } from './message.js';

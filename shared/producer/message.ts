@@ -21,9 +21,9 @@ export const MAX_DELAY_SECONDS = 900;
  * const options: EnqueueOptions = { priority: 'high', delay: 30_000, dedup: { key: 'order-42', windowSeconds: 60 } };
  * ```
  */
-export interface EnqueueOptions {
+export interface EnqueueOptions<Tier extends string = string> {
   /** The tier to send to. Default: the producer's default tier. */
-  readonly priority?: string;
+  readonly priority?: Tier;
   /** Milliseconds to wait before the task may run. Not together with `runAt`. */
   readonly delay?: number;
   /** Earliest time to run. Not together with `delay`. */
@@ -34,6 +34,8 @@ export interface EnqueueOptions {
   readonly idempotencyKey?: string;
   /** Enqueue-time deduplication: a second enqueue with this key within the window sends nothing. */
   readonly dedup?: { readonly key: string; readonly windowSeconds: number };
+  /** Check the payload against the task's contract before sending. Default: the producer's `validatePayloads`. */
+  readonly validate?: boolean;
 }
 
 /**

@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { StoreError } from '../errors.js';
-import type { AnyTask, TaskInput } from '../registry.js';
 import { DedupStore } from '../stores/dedup-store.js';
+import { type ContractInput, checkPayload, type TaskContract } from '../task-contract.js';
 import { DepthGate } from './backpressure.js';
 import { type ProducerConfig, validateProducerConfig } from './config.js';
 import { enqueueManyWith } from './enqueue-many.js';
@@ -44,10 +44,11 @@ export type EnqueueManyResult =
  * const item: EnqueueItem = { task: 'echo', payload: { n: 1 }, options: { priority: 'low' } };
  * ```
  */
-export interface EnqueueItem {
-  readonly task: string | AnyTask;
+export interface EnqueueItem<Tier extends string = string> {
+  /** A task name, or its contract (or definition), which also checks the payload. */
+  readonly task: string | TaskContract;
   readonly payload: unknown;
-  readonly options?: EnqueueOptions;
+  readonly options?: EnqueueOptions<Tier>;
 }
 
 /**
@@ -58,16 +59,20 @@ export interface EnqueueItem {
  * await producer.enqueue(sendEmail, { to: 'ada@example.com', subject: 'Hi' }, { priority: 'high' });
  * ```
  */
-export interface Producer {
-  /** Enqueues one task; throws (having sent nothing) on invalid input or an SDK failure. */
-  enqueue<T extends AnyTask>(
-    task: T,
-    payload: TaskInput<T>,
-    options?: EnqueueOptions,
+export interface Producer<Tier extends string = string> {
+  /**
+   * Enqueues one task, typed and checked by its contract (a payload the schema rejects is an
+   * `InvalidMessageError`); throws, having sent nothing, on invalid input or an SDK failure.
+   */
+  enqueue<C extends TaskContract>(
+    task: C,
+    payload: ContractInput<C>,
+    options?: EnqueueOptions<Tier>,
   ): Promise<EnqueueResult>;
-  enqueue(task: string, payload: unknown, options?: EnqueueOptions): Promise<EnqueueResult>;
+  /** Enqueues a task by name: no type or schema check here, the consumer checks it. */
+  enqueue(task: string, payload: unknown, options?: EnqueueOptions<Tier>): Promise<EnqueueResult>;
   /** Enqueues many tasks in SQS batches; never throws for one item, results are in input order. */
-  enqueueMany(items: readonly EnqueueItem[]): Promise<EnqueueManyResult[]>;
+  enqueueMany(items: readonly EnqueueItem<Tier>[]): Promise<EnqueueManyResult[]>;
 }
 
 /**
@@ -79,7 +84,9 @@ export interface Producer {
  * const { id } = await producer.enqueue('resize-image', { key: 'cat.png' }, { delay: 60_000 });
  * ```
  */
-export function createProducer(config: ProducerConfig): Producer {
+export function createProducer<const Tier extends string = string>(
+  config: ProducerConfig<Tier>,
+): Producer<Tier> {
   const { defaultTier } = validateProducerConfig(config);
   const clientConfig = (endpoint: string | undefined) => ({
     region: config.region,
@@ -103,9 +110,11 @@ export function createProducer(config: ProducerConfig): Producer {
       payload: item.payload,
       options: item.options ?? {},
       now: Date.now(),
-      queues: config.queues,
+      queues: config.queues as Readonly<Record<string, string>>,
       defaultTier,
     });
+  const validating = (item: EnqueueItem<Tier>): item is EnqueueItem<Tier> & { task: TaskContract } =>
+    typeof item.task !== 'string' && (item.options?.validate ?? config.validatePayloads ?? true);
 
   /** Sends via `send`; on failure releases the dedup claim so a retry is not swallowed. */
   async function claimed<R>(
@@ -134,11 +143,16 @@ export function createProducer(config: ProducerConfig): Producer {
   }
 
   async function enqueue(
-    task: string | AnyTask,
+    task: string | TaskContract,
     payload: unknown,
-    options?: EnqueueOptions,
+    options?: EnqueueOptions<Tier>,
   ): Promise<EnqueueResult> {
-    const message = build({ task, payload, ...(options === undefined ? {} : { options }) });
+    const item: EnqueueItem<Tier> = { task, payload, ...(options === undefined ? {} : { options }) };
+    if (validating(item)) {
+      const invalid = await checkPayload(item.task, payload);
+      if (invalid !== undefined) throw invalid;
+    }
+    const message = build(item);
     await limits.check(message);
     if ((await gate?.admit(message.tier, message.queueUrl)) === 'drop') {
       return { id: message.id, status: 'dropped', tier: message.tier };
@@ -163,9 +177,22 @@ export function createProducer(config: ProducerConfig): Producer {
     }
   }
 
-  async function enqueueMany(items: readonly EnqueueItem[]): Promise<EnqueueManyResult[]> {
+  async function enqueueMany(items: readonly EnqueueItem<Tier>[]): Promise<EnqueueManyResult[]> {
+    // Checked first (an async schema awaited once for all); a rejected payload fails its item at build.
+    const verdicts = items.map((item) =>
+      validating(item) ? checkPayload(item.task, item.payload) : undefined,
+    );
+    const settled = verdicts.some((v) => v instanceof Promise) ? await Promise.all(verdicts) : verdicts;
+    const invalid = new Map<EnqueueItem, Error>();
+    settled.forEach((verdict, i) => {
+      if (verdict instanceof Error) invalid.set(items[i] as EnqueueItem, verdict);
+    });
     return enqueueManyWith(items, {
-      build,
+      build: (item) => {
+        const error = invalid.get(item);
+        if (error !== undefined) throw error;
+        return build(item);
+      },
       sqs,
       limits,
       dedup: dedupStore,

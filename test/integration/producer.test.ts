@@ -4,13 +4,15 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { localClientConfig } from '../../local/emulators.js';
 import { parseEnvelope, type TaskEnvelope } from '../../shared/contract.js';
-import { MessageTooLargeError } from '../../shared/errors.js';
+import { InvalidMessageError, MessageTooLargeError } from '../../shared/errors.js';
 import { createProducer, type Producer } from '../../shared/producer/producer.js';
 import { defineTask } from '../../shared/registry.js';
+import { defineContract } from '../../shared/task-contract.js';
 import { createTestQueue, createTestTable, sqsClient, waitFor } from '../helpers/aws.js';
 import { type DeclaredAccess, startDeclaredAccess } from '../helpers/declared-access.js';
 
@@ -239,5 +241,51 @@ describe('producer.enqueueMany', () => {
     expect(await receiveAll(sqs, queues.critical, 2)).toHaveLength(2);
     const again = await producer.enqueueMany([{ task: 'echo', payload: 6, options: { dedup } }]);
     expect(again).toEqual([{ id: first?.id, status: 'deduplicated', dedupOf: first?.id }]);
+  });
+});
+
+describe('producer.enqueue with task contracts', () => {
+  const chargeOrder = defineContract({
+    name: 'charge-order',
+    schema: v.object({ orderId: v.string(), cents: v.pipe(v.number(), v.integer(), v.minValue(1)) }),
+  });
+
+  it('checks the payload against the contract before sending anything', async () => {
+    const { producer, sent } = await setup();
+    const invalid = producer.enqueue(chargeOrder, { orderId: 'o-1', cents: 0 }, { priority: 'low' });
+    await expect(invalid).rejects.toBeInstanceOf(InvalidMessageError);
+    await expect(invalid).rejects.toThrow(/payload does not match task "charge-order": cents:/);
+    expect(sent).toEqual([]);
+    await producer.enqueue(chargeOrder, { orderId: 'o-1', cents: 4_200 }, { priority: 'low' });
+    expect(sent.map((s) => s.command)).toEqual(['SendMessageCommand']);
+  });
+
+  it('sends unchecked when asked, leaving the verdict to the consumer', async () => {
+    const { producer, queues, sqs } = await setup();
+    await producer.enqueue(chargeOrder, { orderId: 'o-2', cents: -1 }, { priority: 'low', validate: false });
+    const [message] = await receiveAll(sqs, queues.low, 1);
+    expect(envelopeOf(message as Message).payload).toEqual({ orderId: 'o-2', cents: -1 });
+  });
+
+  it('fails only the items of a batch whose payload the contract rejects', async () => {
+    const { producer, queues, sqs } = await setup();
+    const results = await producer.enqueueMany([
+      { task: chargeOrder, payload: { orderId: 'ok', cents: 1 }, options: { priority: 'critical' } },
+      { task: chargeOrder, payload: { orderId: 'bad' }, options: { priority: 'critical' } },
+    ]);
+    expect(results[0]?.status).toBe('sent');
+    expect(results[1]).toMatchObject({ status: 'failed', error: { name: 'InvalidMessageError' } });
+    expect(await receiveAll(sqs, queues.critical, 1)).toHaveLength(1);
+  });
+
+  it('is typed by the contract and the tier names (checked by tsc)', () => {
+    const typed = async (producer: Producer<'critical' | 'low'>) => {
+      // @ts-expect-error cents must be a number
+      await producer.enqueue(chargeOrder, { orderId: 'o', cents: 'many' });
+      // @ts-expect-error the producer has no tier named urgent
+      await producer.enqueue(chargeOrder, { orderId: 'o', cents: 1 }, { priority: 'urgent' });
+      await producer.enqueue(chargeOrder, { orderId: 'o', cents: 1 }, { priority: 'critical' });
+    };
+    expect(typeof typed).toBe('function');
   });
 });

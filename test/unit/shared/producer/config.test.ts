@@ -51,6 +51,7 @@ describe('loadLocalConfig', () => {
 describe('validateProducerConfig', () => {
   it('defaults to the middle tier and checks an explicit default', () => {
     expect(validateProducerConfig({ ...info }).defaultTier).toBe('normal');
-    expect(() => validateProducerConfig({ ...info, defaultTier: 'urgent' })).toThrow('not one of');
+    // Typed callers cannot name another tier; JavaScript callers and loaded configs can.
+    expect(() => validateProducerConfig<string>({ ...info, defaultTier: 'urgent' })).toThrow('not one of');
   });
 });

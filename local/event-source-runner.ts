@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -8,7 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { localClientConfig } from './emulators.js';
 import type { InvocationResult, LocalFunction } from './lambda-runtime.js';
-import { InvocationFault, type RunnerFaults } from './runner-faults.js';
+import { type FaultInvocation, InvocationFault, type RunnerFaults } from './runner-faults.js';
 import { batchVerdict, toSqsRecord } from './sqs-event.js';
 
 /** One `AWS::Lambda::EventSourceMapping` on an SQS queue, resolved to local values. */
@@ -158,6 +159,13 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
     return deleted;
   };
 
+  // Answered invocations per mapping, for the fault hooks' "mean duration so far".
+  const durations = new Map<string, { totalMs: number; count: number }>();
+  const meanDurationMs = (m: SqsEventSourceMapping) => {
+    const d = durations.get(m.logicalId);
+    return d === undefined ? 0 : d.totalMs / d.count;
+  };
+
   const invoke = async (
     m: SqsEventSourceMapping,
     s: MappingStats,
@@ -165,23 +173,38 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
     duplicate = false,
   ): Promise<void> => {
     const ids = new Set(messages.map((msg) => msg.MessageId ?? ''));
-    const fault = options.faults?.invocation?.({ mapping: m.logicalId, messages, duplicate });
+    const batch: FaultInvocation = {
+      mapping: m.logicalId,
+      messages,
+      duplicate,
+      requestId: randomUUID(),
+      meanDurationMs: meanDurationMs(m),
+    };
+    const fault = options.faults?.invocation?.(batch);
+    const killAfterMs =
+      fault === InvocationFault.timeout
+        ? (options.faults?.timeoutAfterMs?.(batch) ?? Math.random() * batch.meanDurationMs)
+        : undefined;
     s.batches += 1;
     s.records += messages.length;
     s.inFlight += messages.length;
     let failed: ReadonlySet<string> = ids;
     try {
-      const started = Date.now();
-      let result: InvocationResult = await m.fn.invoke({
-        Records: messages.map((msg) => toSqsRecord(msg, m.queueArn, options.region)),
-      });
-      if (fault === InvocationFault.timeout && result.status !== 'timeout') {
-        // Injected: held to its deadline, like an invocation whose event loop never empties.
-        await sleep(Math.max(0, started + m.fn.definition.timeoutSeconds * 1000 - Date.now()));
-        result = { status: 'timeout', durationMs: Date.now() - started };
+      const result: InvocationResult = await m.fn.invoke(
+        { Records: messages.map((msg) => toSqsRecord(msg, m.queueArn, options.region)) },
+        { requestId: batch.requestId, killAfterMs },
+      );
+      if (killAfterMs === undefined && result.status !== 'timeout') {
+        const d = durations.get(m.logicalId) ?? { totalMs: 0, count: 0 };
+        durations.set(m.logicalId, { totalMs: d.totalMs + result.durationMs, count: d.count + 1 });
       }
       const what = `${m.fn.definition.logicalId} on ${m.logicalId}: batch of ${messages.length}`;
-      if (result.status === 'timeout') {
+      if (killAfterMs !== undefined) {
+        // Injected: killed mid-handler, or, if it answered first, an overrun after its work.
+        if (result.status === 'timeout') options.faults?.killed?.(batch, killAfterMs);
+        s.timeouts += 1;
+        log(`${what} timed out (injected ${Math.round(killAfterMs)} ms in); every record will be retried`);
+      } else if (result.status === 'timeout') {
         s.timeouts += 1;
         log(`${what} timed out after ${m.fn.definition.timeoutSeconds} s; every record will be retried`);
       } else if (result.status === 'error') {

@@ -75,6 +75,8 @@ export interface EventSourceRunner {
 const MAX_RECEIVE = 10;
 const MAX_WAIT_SECONDS = 20;
 const RETRY_AFTER_ERROR_MS = 1_000;
+/** How many of a mapping's last invocations its median duration is taken over. */
+const RECENT_INVOCATIONS = 51;
 
 /**
  * Polls each mapping's queue the way Lambda's SQS event source does: `MaximumConcurrency`
@@ -159,11 +161,11 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
     return deleted;
   };
 
-  // Answered invocations per mapping, for the fault hooks' "mean duration so far".
-  const durations = new Map<string, { totalMs: number; count: number }>();
-  const meanDurationMs = (m: SqsEventSourceMapping) => {
-    const d = durations.get(m.logicalId);
-    return d === undefined ? 0 : d.totalMs / d.count;
+  // Durations of each mapping's last answered invocations, for the fault hooks' "typical" length.
+  const recent = new Map<string, number[]>();
+  const medianDurationMs = (m: SqsEventSourceMapping) => {
+    const sorted = [...(recent.get(m.logicalId) ?? [])].sort((a, b) => a - b);
+    return sorted.length === 0 ? 0 : (sorted[Math.floor(sorted.length / 2)] as number);
   };
 
   const invoke = async (
@@ -178,12 +180,12 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
       messages,
       duplicate,
       requestId: randomUUID(),
-      meanDurationMs: meanDurationMs(m),
+      medianDurationMs: medianDurationMs(m),
     };
     const fault = options.faults?.invocation?.(batch);
     const killAfterMs =
       fault === InvocationFault.timeout
-        ? (options.faults?.timeoutAfterMs?.(batch) ?? Math.random() * batch.meanDurationMs)
+        ? (options.faults?.timeoutAfterMs?.(batch) ?? Math.random() * batch.medianDurationMs)
         : undefined;
     s.batches += 1;
     s.records += messages.length;
@@ -195,8 +197,10 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
         { requestId: batch.requestId, killAfterMs },
       );
       if (killAfterMs === undefined && result.status !== 'timeout') {
-        const d = durations.get(m.logicalId) ?? { totalMs: 0, count: 0 };
-        durations.set(m.logicalId, { totalMs: d.totalMs + result.durationMs, count: d.count + 1 });
+        const durations = recent.get(m.logicalId) ?? [];
+        durations.push(result.durationMs);
+        if (durations.length > RECENT_INVOCATIONS) durations.shift();
+        recent.set(m.logicalId, durations);
       }
       const what = `${m.fn.definition.logicalId} on ${m.logicalId}: batch of ${messages.length}`;
       if (killAfterMs !== undefined) {

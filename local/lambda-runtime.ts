@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { LOCAL_CREDENTIALS } from './emulators.js';
 import { memoryFlags, sandboxEnvironment } from './sandbox/environment.js';
 import { FunctionError } from './sandbox/function-error.js';
@@ -111,6 +111,8 @@ export async function loadFunction(
   const node = nodeBinaryFor(definition.runtime);
   assertHandlerModule(definition);
   const nodeFlags = memoryFlags(definition.memorySize);
+  // The sandbox's working directory is the bundle's, so a relative path would not survive it.
+  const codeDir = resolve(definition.codeDir);
   const timeoutMs = definition.timeoutSeconds * 1000;
   const idle: Sandbox[] = [];
   const all = new Set<Sandbox>();
@@ -118,12 +120,15 @@ export async function loadFunction(
 
   const start = (): Sandbox => {
     const logStreamName = `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${randomUUID().replaceAll('-', '')}`;
-    const env = sandboxEnvironment(definition, {
-      ...options,
-      credentials: options.credentials ?? LOCAL_CREDENTIALS,
-      logStreamName,
-    });
-    const sandbox = startSandbox({ node, nodeFlags, codeDir: definition.codeDir, env });
+    const env = sandboxEnvironment(
+      { ...definition, codeDir },
+      {
+        ...options,
+        credentials: options.credentials ?? LOCAL_CREDENTIALS,
+        logStreamName,
+      },
+    );
+    const sandbox = startSandbox({ node, nodeFlags, codeDir, env });
     all.add(sandbox);
     return sandbox;
   };

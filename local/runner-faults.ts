@@ -38,14 +38,14 @@ export interface FaultBatch {
 export interface FaultInvocation extends FaultBatch {
   /** The invocation's `context.awsRequestId`, so a fault can be matched with what the handler did. */
   readonly requestId: string;
-  /** Mean duration of the mapping's invocations that answered so far; 0 before the first. */
-  readonly meanDurationMs: number;
+  /** Median duration of the mapping's last invocations that answered; 0 before the first. */
+  readonly medianDurationMs: number;
 }
 
 /**
  * Test-only fault injection into the local event source runner (see docs/chaos.md). Leave it
  * unset everywhere else: with no hooks the runner behaves exactly like Lambda's SQS poller.
- * Hooks are called once per invocation and return undefined for "no fault".
+ * `invocation` and `duplicate` are called once per invocation and return undefined for "no fault".
  *
  * @example
  * startEventSources({ mappings, region, sqsEndpoint, faults: {
@@ -58,7 +58,7 @@ export interface RunnerFaults {
   invocation?(invocation: FaultInvocation): InvocationFault | undefined;
   /**
    * For a `timeout`: how many ms into the invocation its sandbox is killed. Default: a random
-   * point within the mapping's mean invocation time, i.e. most often while the handler runs.
+   * point within the mapping's median invocation time, i.e. most often while the handler runs.
    */
   timeoutAfterMs?(invocation: FaultInvocation): number;
   /**

@@ -46,9 +46,19 @@ export function renderEndToEnd(r: EndToEndResult): string {
           `${fmt(b.batches / r.tasks, 3)} (${fmt(b.meanBatchSize, 1)})`,
         ],
         ['pollers (sum of MaximumConcurrency)', String(b.pollers)],
+        ['functions run on', r.sandboxes.node],
         [
-          'Node event loop busy (fauxqs + runner + consumer + producer share it) / CPU cores used',
+          'sandboxes warm at the start / started cold during the run',
+          `${r.sandboxes.warm} / ${r.sandboxes.coldStartsInWindow}`,
+        ],
+        [
+          'runner process (fauxqs + pollers + producer): event loop busy / CPU cores used',
           `${fmt(r.eventLoopUtilization * 100, 0)} % / ${fmt(r.nodeCpuCores, 2)}`,
+        ],
+        ['function sandboxes: CPU cores used', fmt(r.sandboxes.cpuCores, 2)],
+        [
+          'whole machine: CPU cores used (all processes, DynamoDB Local included) / load average before',
+          `${fmt(r.machineCpuCores, 2)} / ${fmt(r.loadAverageBefore, 2)}`,
         ],
       ],
     ),

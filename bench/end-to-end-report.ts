@@ -57,8 +57,17 @@ export function renderEndToEnd(r: EndToEndResult): string {
         ],
         ['function sandboxes: CPU cores used', fmt(r.sandboxes.cpuCores, 2)],
         [
-          'whole machine: CPU cores used (all processes, DynamoDB Local included) / load average before',
-          `${fmt(r.machineCpuCores, 2)} / ${fmt(r.loadAverageBefore, 2)}`,
+          'DynamoDB Local (java): CPU cores used',
+          r.dynamoDbLocalCpuCores === undefined ? 'not found' : fmt(r.dynamoDbLocalCpuCores, 2),
+        ],
+        ['whole machine: CPU cores used (every process, DynamoDB Local included)', fmt(r.machineCpuCores, 2)],
+        [
+          'CPU ms per task: runner process / sandboxes / DynamoDB Local',
+          `${fmt(r.cpuMsPerTask.runner, 2)} / ${fmt(r.cpuMsPerTask.sandboxes, 2)} / ${optional(r.cpuMsPerTask.dynamoDbLocal)}`,
+        ],
+        [
+          'CPU ms of the ceilings: per SQS round trip (fauxqs + client) / DynamoDB Local per conditional put',
+          `${fmt((c.sqs[0].cpuMsPerRoundTrip + c.sqs[1].cpuMsPerRoundTrip) / 2, 2)} / ${optional(mean(c.dynamodb.map((d) => d.serverCpuMsPerPut)))}`,
         ],
       ],
     ),
@@ -77,6 +86,15 @@ export function renderEndToEnd(r: EndToEndResult): string {
       ],
     ),
   ].join('\n');
+}
+
+function optional(value: number | undefined): string {
+  return value === undefined ? 'n/a' : fmt(value, 2);
+}
+
+function mean(values: readonly (number | undefined)[]): number | undefined {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0) / known.length;
 }
 
 function pct(part: number, b: TimeBreakdown): string {

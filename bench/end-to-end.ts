@@ -17,7 +17,7 @@ import {
 } from './end-to-end-analysis.js';
 import { renderEndToEnd } from './end-to-end-report.js';
 import type { BenchContext, Benchmark } from './lib/benchmark.js';
-import { machineCpuSeconds, processCpuSeconds } from './lib/cpu.js';
+import { dynamoDbLocalPid, machineCpuSeconds, processCpuSeconds } from './lib/cpu.js';
 import { clip, readSandboxTraces, SANDBOX_TRACE_PRELOAD, traceHttp } from './lib/http-trace.js';
 import type { Progress } from './lib/progress.js';
 import { messagesOn, sqsClient, uniqueName } from './lib/resources.js';
@@ -68,9 +68,19 @@ export interface EndToEndResult {
     /** Their CPU time in the window ÷ wall time. */
     readonly cpuCores: number;
   };
+  /** DynamoDB Local's (java) CPU time in the window ÷ wall time; undefined if its pid was not found. */
+  readonly dynamoDbLocalCpuCores: number | undefined;
+  /**
+   * CPU ms per task of each part, against what the ceilings cost: the two cores are shared, so
+   * the stack's rate is bounded by cores ÷ (the sum per task) whatever its concurrency.
+   */
+  readonly cpuMsPerTask: {
+    readonly runner: number;
+    readonly sandboxes: number;
+    readonly dynamoDbLocal: number | undefined;
+  };
   /** CPU time of every process on the machine in the window ÷ wall time (of `nproc` cores). */
   readonly machineCpuCores: number;
-  readonly loadAverageBefore: number;
 }
 
 /** Splits `total` tasks across tiers in proportion to their pollers, so every tier drains together. */
@@ -200,7 +210,8 @@ async function run(context: BenchContext): Promise<EndToEndResult> {
     const warmPids = [...(await readSandboxTraces(traceDir)).starts.keys()];
     const cpuBefore = new Map(warmPids.map((pid) => [pid, processCpuSeconds(pid)]));
     const machineBefore = machineCpuSeconds();
-    const loadAverageBefore = os.loadavg()[0] ?? 0;
+    const javaPid = dynamoDbLocalPid(endpoints.dynamodb);
+    const javaBefore = javaPid === undefined ? 0 : processCpuSeconds(javaPid);
 
     const tasksByTier = split(TASKS, pollers);
     const elu = performance.eventLoopUtilization();
@@ -209,6 +220,7 @@ async function run(context: BenchContext): Promise<EndToEndResult> {
     const used = process.cpuUsage(cpu);
     const eventLoopUtilization = performance.eventLoopUtilization(elu).utilization;
     const machineAfter = machineCpuSeconds();
+    const javaAfter = javaPid === undefined ? 0 : processCpuSeconds(javaPid);
     const sandboxes = await readSandboxTraces(traceDir);
     const sandboxCpu = [...sandboxes.starts.keys()].reduce(
       (sum, pid) => sum + processCpuSeconds(pid) - (cpuBefore.get(pid) ?? 0),
@@ -258,8 +270,13 @@ async function run(context: BenchContext): Promise<EndToEndResult> {
         coldStartsInWindow: [...sandboxes.starts.values()].filter((t) => t >= start && t < end).length,
         cpuCores: sandboxCpu / wallSeconds,
       },
+      dynamoDbLocalCpuCores: javaPid === undefined ? undefined : (javaAfter - javaBefore) / wallSeconds,
+      cpuMsPerTask: {
+        runner: (used.user + used.system) / 1000 / TASKS,
+        sandboxes: (sandboxCpu * 1000) / TASKS,
+        dynamoDbLocal: javaPid === undefined ? undefined : ((javaAfter - javaBefore) * 1000) / TASKS,
+      },
       machineCpuCores: (machineAfter.busy - machineBefore.busy) / wallSeconds,
-      loadAverageBefore,
     };
   } finally {
     trace.stop();

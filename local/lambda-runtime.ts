@@ -157,7 +157,8 @@ export async function loadFunction(
       const initError = await sandbox.ready;
       if (initError !== undefined) {
         discard(sandbox);
-        return { status: 'error', error: initError, requestId, durationMs: 0, coldStart };
+        const error = unloaded ? unloadedError(definition) : initError;
+        return { status: 'error', error, requestId, durationMs: 0, coldStart };
       }
       const started = Date.now();
       const outcome = await sandbox.invoke(

@@ -3,6 +3,7 @@
  * processes (the function sandboxes), which `process.cpuUsage()` cannot see. Linux only; where
  * /proc is missing the figures are 0.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`, 100 on Linux). */
@@ -35,5 +36,16 @@ export function processCpuSeconds(pid: number): number {
     return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
   } catch {
     return 0;
+  }
+}
+
+/** The pid of DynamoDB Local listening on `endpoint` (this checkout's emulator), if pgrep finds it. */
+export function dynamoDbLocalPid(endpoint: string): number | undefined {
+  try {
+    const port = new URL(endpoint).port;
+    const found = execFileSync('pgrep', ['-f', `DynamoDBLocal.jar .*-port ${port}$`], { encoding: 'utf8' });
+    return Number(found.trim().split('\n')[0]) || undefined;
+  } catch {
+    return undefined;
   }
 }

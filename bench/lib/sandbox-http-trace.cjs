@@ -5,7 +5,7 @@
 // `$TIERQ_BENCH_TRACE_DIR/<pid>.jsonl`, with epoch-ms times; a first line marks the sandbox's start.
 'use strict';
 const diagnostics = require('node:diagnostics_channel');
-const { appendFileSync } = require('node:fs');
+const { openSync, writeSync } = require('node:fs');
 const { join } = require('node:path');
 const { performance } = require('node:perf_hooks');
 
@@ -19,8 +19,9 @@ if (dir) {
     [hostOf(process.env.AWS_ENDPOINT_URL_DYNAMODB), 'dynamodb'],
   ]);
   const open = new Map();
-  // Synchronous, one line per request: a sandbox may be killed at any time and lose nothing written.
-  appendFileSync(file, `${JSON.stringify({ started: performance.timeOrigin })}\n`);
+  // Synchronous, one write per request: a sandbox may be killed at any time and lose nothing written.
+  const fd = openSync(file, 'a');
+  writeSync(fd, `${JSON.stringify({ started: performance.timeOrigin })}\n`);
   diagnostics.subscribe('http.client.request.start', ({ request }) => {
     const service = services.get(String(request.getHeader('host') ?? ''));
     if (service === undefined) return;
@@ -31,6 +32,6 @@ if (dir) {
     const traced = open.get(request);
     if (traced === undefined) return;
     open.delete(request);
-    appendFileSync(file, `${JSON.stringify({ ...traced, end: now() })}\n`);
+    writeSync(fd, `${JSON.stringify({ ...traced, end: now() })}\n`);
   });
 }

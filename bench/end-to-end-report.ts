@@ -60,7 +60,10 @@ export function renderEndToEnd(r: EndToEndResult): string {
           'DynamoDB Local (java): CPU cores used',
           r.dynamoDbLocalCpuCores === undefined ? 'not found' : fmt(r.dynamoDbLocalCpuCores, 2),
         ],
-        ['whole machine: CPU cores used (every process, DynamoDB Local included)', fmt(r.machineCpuCores, 2)],
+        [
+          'whole machine: CPU cores used (every process) / of which outside the stack (other jobs, kernel)',
+          `${fmt(r.machineCpuCores, 2)} / ${fmt(r.machineCpuCores - r.nodeCpuCores - r.sandboxes.cpuCores - (r.dynamoDbLocalCpuCores ?? 0), 2)}`,
+        ],
         [
           'CPU ms per task: runner process / sandboxes / DynamoDB Local',
           `${fmt(r.cpuMsPerTask.runner, 2)} / ${fmt(r.cpuMsPerTask.sandboxes, 2)} / ${optional(r.cpuMsPerTask.dynamoDbLocal)}`,

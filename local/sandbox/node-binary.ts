@@ -103,20 +103,20 @@ function majorOf(version: string): number {
  * the runtime names.
  *
  * @example
- * describeNode(node); // 'Node v22.23.3 (TIERQ_NODE_22)'
+ * describeNode(node); // 'Node v22.23.3 from TIERQ_NODE_22'
  */
 export function describeNode(node: NodeBinary): string {
   switch (node.source) {
     case 'env':
-      return `Node ${node.version} (TIERQ_NODE_${node.wantedMajor})`;
+      return `Node ${node.version} from TIERQ_NODE_${node.wantedMajor}`;
     case 'package':
-      return `Node ${node.version} (npm package node)`;
+      return `Node ${node.version} from the npm package node`;
     case 'self':
       return `Node ${node.version}`;
     case 'fallback':
       return (
-        `Node ${node.version}, not ${node.wantedMajor}: none found ` +
-        `(set TIERQ_NODE_${node.wantedMajor} to a Node ${node.wantedMajor} binary, or npm i node@${node.wantedMajor})`
+        `Node ${node.version}: no Node ${node.wantedMajor} found ` +
+        `(set TIERQ_NODE_${node.wantedMajor} to one, or npm i node@${node.wantedMajor})`
       );
   }
 }

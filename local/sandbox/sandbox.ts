@@ -4,7 +4,6 @@
  * at any moment, which is what makes a timeout stop the function's code.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { setPriority } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { FunctionError, type SerializedFunctionError } from './function-error.js';
@@ -17,13 +16,6 @@ const BOOTSTRAP = fileURLToPath(new URL('./bootstrap.mjs', import.meta.url));
 const INIT_TIMEOUT_MS = 10_000;
 /** How long an exited sandbox's output may take to arrive before its end is reported anyway. */
 const STDIO_DRAIN_MS = 200;
-/**
- * Sandboxes run at a lower CPU priority (a higher nice value) than the runner and DynamoDB
- * Local: on AWS, SQS and DynamoDB run on other machines and never wait for a function's CPU.
- * Without it, two dozen sandboxes get as much CPU as the one process that hosts fauxqs and every
- * poller, and each SQS request waits behind them.
- */
-const SANDBOX_NICENESS = 10;
 
 /** What a sandbox is started with. */
 export interface SandboxSpec {
@@ -102,13 +94,6 @@ export function startSandbox(spec: SandboxSpec): Sandbox {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   live.add(child);
-  if (child.pid !== undefined) {
-    try {
-      setPriority(child.pid, SANDBOX_NICENESS);
-    } catch {
-      // Not allowed here (some containers): the sandbox runs at the runner's priority.
-    }
-  }
   forwardLines(child.stdout as NonNullable<typeof child.stdout>, (line) => process.stdout.write(line));
   forwardLines(child.stderr as NonNullable<typeof child.stderr>, (line) => process.stderr.write(line));
 

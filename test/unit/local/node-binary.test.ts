@@ -14,7 +14,7 @@ describe('nodeBinaryFor', () => {
       wantedMajor: ownMajor,
       source: 'env',
     });
-    expect(describeNode(node)).toBe(`Node ${process.version} (TIERQ_NODE_${ownMajor})`);
+    expect(describeNode(node)).toBe(`Node ${process.version} from TIERQ_NODE_${ownMajor}`);
   });
 
   it('refuses a TIERQ_NODE_<major> of another major, or one that does not exist', () => {
@@ -29,7 +29,7 @@ describe('nodeBinaryFor', () => {
     const node = nodeBinaryFor('nodejs99.x', {});
 
     expect(node).toMatchObject({ path: process.execPath, version: process.version, source: 'fallback' });
-    expect(describeNode(node)).toContain('not 99: none found (set TIERQ_NODE_99');
+    expect(describeNode(node)).toContain('no Node 99 found (set TIERQ_NODE_99 to one, or npm i node@99)');
   });
 
   it('refuses a runtime that is not Node.js', () => {

@@ -6,6 +6,7 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
+import { dynamoDbLocalPid, processCpuSeconds } from './lib/cpu.js';
 import type { Progress } from './lib/progress.js';
 import {
   createQueue,
@@ -26,12 +27,16 @@ export interface SqsCeiling {
   readonly receiveDeletePerSecond: number;
   /** Messages per second for the whole trip: sent, received and deleted. */
   readonly roundTripPerSecond: number;
+  /** CPU time of this process (fauxqs and the client) per message's whole trip, ms. */
+  readonly cpuMsPerRoundTrip: number;
 }
 
 /** Raw DynamoDB Local throughput of conditional PutItem with 16 in flight. */
 export interface DynamoCeiling {
   readonly puts: number;
   readonly conditionalPutsPerSecond: number;
+  /** DynamoDB Local's (java) CPU time per timed put, ms; undefined if its pid was not found. */
+  readonly serverCpuMsPerPut: number | undefined;
 }
 
 /** Runs `work` on `n` indexes with `IN_FLIGHT` workers. */
@@ -65,6 +70,7 @@ export async function sqsCeiling(
       task: 'echo',
       payload: { n: 1, to: 'user@example.com' },
     });
+    const cpu = process.cpuUsage();
     const sendStart = performance.now();
     await pool(messages / 10, async (b) => {
       progress.update(`raw SQS: sending batch ${b + 1}/${messages / 10}`);
@@ -94,11 +100,13 @@ export async function sqsCeiling(
       }),
     );
     const drainSeconds = (performance.now() - drainStart) / 1000;
+    const used = process.cpuUsage(cpu);
     return {
       messages,
       sendPerSecond: messages / sendSeconds,
       receiveDeletePerSecond: messages / drainSeconds,
       roundTripPerSecond: messages / (sendSeconds + drainSeconds),
+      cpuMsPerRoundTrip: (used.user + used.system) / 1000 / messages,
     };
   } finally {
     sqs.destroy();
@@ -138,12 +146,20 @@ export async function dynamoCeiling(
       );
     // Untimed: a JVM that has not compiled its hot paths yet would understate the ceiling.
     await pool(WARMUP_PUTS, async () => void (await put()));
+    const javaPid = dynamoDbLocalPid(endpoints.dynamodb);
+    const javaBefore = javaPid === undefined ? 0 : processCpuSeconds(javaPid);
     const start = performance.now();
     await pool(puts, async (i) => {
       if (i % 100 === 0) progress.update(`raw DynamoDB: conditional put ${i}/${puts}`);
       await put();
     });
-    return { puts, conditionalPutsPerSecond: puts / ((performance.now() - start) / 1000) };
+    const seconds = (performance.now() - start) / 1000;
+    return {
+      puts,
+      conditionalPutsPerSecond: puts / seconds,
+      serverCpuMsPerPut:
+        javaPid === undefined ? undefined : ((processCpuSeconds(javaPid) - javaBefore) * 1000) / puts,
+    };
   } finally {
     ddb.destroy();
   }

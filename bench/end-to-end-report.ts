@@ -46,9 +46,31 @@ export function renderEndToEnd(r: EndToEndResult): string {
           `${fmt(b.batches / r.tasks, 3)} (${fmt(b.meanBatchSize, 1)})`,
         ],
         ['pollers (sum of MaximumConcurrency)', String(b.pollers)],
+        ['functions run on', r.sandboxes.node],
         [
-          'Node event loop busy (fauxqs + runner + consumer + producer share it) / CPU cores used',
+          'sandboxes warm at the start / started cold during the run',
+          `${r.sandboxes.warm} / ${r.sandboxes.coldStartsInWindow}`,
+        ],
+        [
+          'runner process (fauxqs + pollers + producer): event loop busy / CPU cores used',
           `${fmt(r.eventLoopUtilization * 100, 0)} % / ${fmt(r.nodeCpuCores, 2)}`,
+        ],
+        ['function sandboxes: CPU cores used', fmt(r.sandboxes.cpuCores, 2)],
+        [
+          'DynamoDB Local (java): CPU cores used',
+          r.dynamoDbLocalCpuCores === undefined ? 'not found' : fmt(r.dynamoDbLocalCpuCores, 2),
+        ],
+        [
+          'whole machine: CPU cores used (every process) / of which outside the stack (other jobs, kernel)',
+          `${fmt(r.machineCpuCores, 2)} / ${fmt(r.machineCpuCores - r.nodeCpuCores - r.sandboxes.cpuCores - (r.dynamoDbLocalCpuCores ?? 0), 2)}`,
+        ],
+        [
+          'CPU ms per task: runner process / sandboxes / DynamoDB Local',
+          `${fmt(r.cpuMsPerTask.runner, 2)} / ${fmt(r.cpuMsPerTask.sandboxes, 2)} / ${optional(r.cpuMsPerTask.dynamoDbLocal)}`,
+        ],
+        [
+          'CPU ms of the ceilings: per SQS round trip (fauxqs + client) / DynamoDB Local per conditional put',
+          `${fmt((c.sqs[0].cpuMsPerRoundTrip + c.sqs[1].cpuMsPerRoundTrip) / 2, 2)} / ${optional(mean(c.dynamodb.map((d) => d.serverCpuMsPerPut)))}`,
         ],
       ],
     ),
@@ -67,6 +89,15 @@ export function renderEndToEnd(r: EndToEndResult): string {
       ],
     ),
   ].join('\n');
+}
+
+function optional(value: number | undefined): string {
+  return value === undefined ? 'n/a' : fmt(value, 2);
+}
+
+function mean(values: readonly (number | undefined)[]): number | undefined {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0) / known.length;
 }
 
 function pct(part: number, b: TimeBreakdown): string {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -8,7 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { localClientConfig } from './emulators.js';
 import type { InvocationResult, LocalFunction } from './lambda-runtime.js';
-import { InvocationFault, type RunnerFaults } from './runner-faults.js';
+import { type FaultInvocation, InvocationFault, type RunnerFaults } from './runner-faults.js';
 import { batchVerdict, toSqsRecord } from './sqs-event.js';
 
 /** One `AWS::Lambda::EventSourceMapping` on an SQS queue, resolved to local values. */
@@ -79,6 +80,8 @@ export interface EventSourceRunner {
 const MAX_RECEIVE = 10;
 const MAX_WAIT_SECONDS = 20;
 const RETRY_AFTER_ERROR_MS = 1_000;
+/** How many of a mapping's last invocations its median duration is taken over. */
+const RECENT_INVOCATIONS = 51;
 
 /**
  * Polls each mapping's queue the way Lambda's SQS event source does: `MaximumConcurrency`
@@ -177,6 +180,13 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
     return deleted;
   };
 
+  // Durations of each mapping's last answered invocations, for the fault hooks' "typical" length.
+  const recent = new Map<string, number[]>();
+  const medianDurationMs = (m: SqsEventSourceMapping) => {
+    const sorted = [...(recent.get(m.logicalId) ?? [])].sort((a, b) => a - b);
+    return sorted.length === 0 ? 0 : (sorted[Math.floor(sorted.length / 2)] as number);
+  };
+
   const invoke = async (
     m: SqsEventSourceMapping,
     s: MappingStats,
@@ -184,23 +194,40 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
     duplicate = false,
   ): Promise<void> => {
     const ids = new Set(messages.map((msg) => msg.MessageId ?? ''));
-    const fault = options.faults?.invocation?.({ mapping: m.logicalId, messages, duplicate });
+    const batch: FaultInvocation = {
+      mapping: m.logicalId,
+      messages,
+      duplicate,
+      requestId: randomUUID(),
+      medianDurationMs: medianDurationMs(m),
+    };
+    const fault = options.faults?.invocation?.(batch);
+    const killAfterMs =
+      fault === InvocationFault.timeout
+        ? (options.faults?.timeoutAfterMs?.(batch) ?? Math.random() * batch.medianDurationMs)
+        : undefined;
     s.batches += 1;
     s.records += messages.length;
     s.inFlight += messages.length;
     let failed: ReadonlySet<string> = ids;
     try {
-      const started = Date.now();
-      let result: InvocationResult = await m.fn.invoke({
-        Records: messages.map((msg) => toSqsRecord(msg, m.queueArn, options.region)),
-      });
-      if (fault === InvocationFault.timeout && result.status !== 'timeout') {
-        // Injected: held to its deadline, like an invocation whose event loop never empties.
-        await sleep(Math.max(0, started + m.fn.definition.timeoutSeconds * 1000 - Date.now()));
-        result = { status: 'timeout', durationMs: Date.now() - started };
+      const result: InvocationResult = await m.fn.invoke(
+        { Records: messages.map((msg) => toSqsRecord(msg, m.queueArn, options.region)) },
+        { requestId: batch.requestId, killAfterMs },
+      );
+      if (killAfterMs === undefined && result.status !== 'timeout') {
+        const durations = recent.get(m.logicalId) ?? [];
+        durations.push(result.durationMs);
+        if (durations.length > RECENT_INVOCATIONS) durations.shift();
+        recent.set(m.logicalId, durations);
       }
       const what = `${m.fn.definition.logicalId} on ${m.logicalId}: batch of ${messages.length}`;
-      if (result.status === 'timeout') {
+      if (killAfterMs !== undefined) {
+        // Injected: killed mid-handler, or, if it answered first, an overrun after its work.
+        if (result.status === 'timeout') options.faults?.killed?.(batch, killAfterMs);
+        s.timeouts += 1;
+        log(`${what} timed out (injected ${Math.round(killAfterMs)} ms in); every record will be retried`);
+      } else if (result.status === 'timeout') {
         s.timeouts += 1;
         log(`${what} timed out after ${m.fn.definition.timeoutSeconds} s; every record will be retried`);
       } else if (result.status === 'error') {

@@ -1,10 +1,19 @@
+/**
+ * The local runner's Lambda service for one function: a pool of sandbox processes
+ * (local/sandbox/), one per concurrent execution environment, each reused warm for one
+ * invocation at a time, started on demand and killed at the invocation's timeout.
+ */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import Module from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Context } from 'aws-lambda';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { LOCAL_CREDENTIALS } from './emulators.js';
+import { memoryFlags, sandboxEnvironment } from './sandbox/environment.js';
+import { FunctionError } from './sandbox/function-error.js';
+import { type NodeBinary, nodeBinaryFor } from './sandbox/node-binary.js';
+import { type Sandbox, startSandbox } from './sandbox/sandbox.js';
+
+export { FunctionError } from './sandbox/function-error.js';
+export type { NodeBinary } from './sandbox/node-binary.js';
 
 /** What the local runtime needs to know about one `AWS::Lambda::Function`. */
 export interface LocalFunctionDefinition {
@@ -27,7 +36,10 @@ export interface LocalFunctionDefinition {
 export interface LoadFunctionOptions {
   readonly region: string;
   readonly endpoints: { readonly sqs: string; readonly dynamodb: string };
-  /** The execution role's local keys (what the gateway authorizes as the role). Default: the emulators' placeholder keys. */
+  /**
+   * The keys the function's SDK clients sign with (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`
+   * in its sandboxes), e.g. its execution role's. Default: the emulators' dummy keys.
+   */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /**
    * Default Powertools log level, so a busy local run stays readable. A `POWERTOOLS_LOG_LEVEL`
@@ -37,206 +49,164 @@ export interface LoadFunctionOptions {
   readonly logLevel?: string;
 }
 
+/** Options of one invocation. */
+export interface InvokeOptions {
+  /** `context.awsRequestId`; a fresh UUID when omitted. */
+  readonly requestId?: string;
+  /**
+   * Test-only: kill the sandbox this many ms into the invocation instead of at the function's
+   * timeout (the handler still sees the real deadline). Fault injection uses it to stop a
+   * handler in the middle of its work.
+   */
+  readonly killAfterMs?: number;
+}
+
 /** How one invocation ended. A `timeout` or `error` fails the whole batch, as on Lambda. */
-export type InvocationResult =
-  | { readonly status: 'ok'; readonly response: unknown; readonly durationMs: number }
-  | { readonly status: 'error'; readonly error: unknown; readonly durationMs: number }
-  | { readonly status: 'timeout'; readonly durationMs: number };
+export type InvocationResult = (
+  | { readonly status: 'ok'; readonly response: unknown }
+  | { readonly status: 'error'; readonly error: unknown }
+  | { readonly status: 'timeout' }
+) & {
+  readonly requestId: string;
+  /** From handing the event to a ready sandbox to its answer (Lambda's billed duration). */
+  readonly durationMs: number;
+  /** True when a new sandbox had to be started (and the bundle loaded) for this invocation. */
+  readonly coldStart: boolean;
+};
 
 /** A loaded function, ready to be invoked. */
 export interface LocalFunction {
   readonly definition: LocalFunctionDefinition;
-  invoke(event: unknown): Promise<InvocationResult>;
-  /** Releases its claim on the environment, so a later stack in this process may load again. */
-  unload(): void;
+  /** The Node.js binary its sandboxes run on. */
+  readonly node: NodeBinary;
+  invoke(event: unknown, options?: InvokeOptions): Promise<InvocationResult>;
+  /**
+   * Kills every sandbox, idle or still running (its invocation ends as an `error`), and resolves
+   * once they have exited. Later invocations fail. Stop the event sources first, so running
+   * invocations get their chance to finish.
+   */
+  unload(): Promise<void>;
 }
 
-type Handler = (
-  event: unknown,
-  context: Context,
-  callback: (error: unknown, result?: unknown) => void,
-) => unknown;
-
-/** Variables already set by a loaded function: they share this process's environment. */
-const claimedEnvironment = new Map<string, { value: string; by: string }>();
-
 /**
- * Loads a function's bundle into this process, the way the Lambda Node.js runtime would: the
- * environment is set first (the template's variables, Lambda's reserved ones and the emulator
- * endpoints), then the handler module is loaded once, like a cold start.
+ * Prepares a function the way the Lambda service would run it: nothing starts until an
+ * invocation needs an execution environment. Then a sandbox process starts (the cold start: Node
+ * starts, the bundle is loaded with the function's own environment) and stays warm for the next
+ * invocation; invocations that overlap get sandboxes of their own. At its timeout an invocation's
+ * sandbox is killed and the next one starts cold, as on Lambda; a sandbox that crashes fails only
+ * the invocation it held.
  *
- * Functions share the process, so two functions with conflicting variables are refused.
- * A timed-out invocation is reported at its deadline, but its code keeps running in the
- * background: unlike Lambda, nothing here can freeze or kill it.
+ * The handler module must exist; errors of its init (a missing variable, a bad export) fail the
+ * invocations, as on Lambda.
  *
  * @example
  * const fn = await loadFunction(definition, { region, endpoints });
  * const result = await fn.invoke(sqsEvent);
+ * await fn.unload();
  */
 export async function loadFunction(
   definition: LocalFunctionDefinition,
   options: LoadFunctionOptions,
 ): Promise<LocalFunction> {
-  applyEnvironment(definition, options);
-  const handler = await loadHandler(definition);
+  const node = nodeBinaryFor(definition.runtime);
+  assertHandlerModule(definition);
+  const nodeFlags = memoryFlags(definition.memorySize);
+  // The sandbox's working directory is the bundle's, so a relative path would not survive it.
+  const codeDir = resolve(definition.codeDir);
   const timeoutMs = definition.timeoutSeconds * 1000;
+  const idle: Sandbox[] = [];
+  const all = new Set<Sandbox>();
+  let unloaded = false;
+
+  const start = (): Sandbox => {
+    const logStreamName = `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${randomUUID().replaceAll('-', '')}`;
+    const env = sandboxEnvironment(
+      { ...definition, codeDir },
+      {
+        ...options,
+        credentials: options.credentials ?? LOCAL_CREDENTIALS,
+        logStreamName,
+      },
+    );
+    const sandbox = startSandbox({ node, nodeFlags, codeDir, env });
+    all.add(sandbox);
+    return sandbox;
+  };
+  const discard = (sandbox: Sandbox) => {
+    all.delete(sandbox);
+    void sandbox.kill();
+  };
+
   return {
     definition,
-    async invoke(event) {
+    node,
+    async invoke(event, invokeOptions = {}) {
+      const requestId = invokeOptions.requestId ?? randomUUID();
+      if (unloaded) {
+        const error = new FunctionError('Local.FunctionUnloaded', `${definition.logicalId} was unloaded`);
+        return { status: 'error', error, requestId, durationMs: 0, coldStart: false };
+      }
+      // The most recently used sandbox first, as Lambda tends to; one that died idle is dropped.
+      let sandbox = idle.pop();
+      while (sandbox !== undefined && !sandbox.alive()) {
+        all.delete(sandbox);
+        sandbox = idle.pop();
+      }
+      const coldStart = sandbox === undefined;
+      sandbox ??= start();
+      const initError = await sandbox.ready;
+      if (initError !== undefined) {
+        discard(sandbox);
+        const error = unloaded ? unloadedError(definition) : initError;
+        return { status: 'error', error, requestId, durationMs: 0, coldStart };
+      }
       const started = Date.now();
-      const deadline = started + timeoutMs;
-      const context = lambdaContext(definition, deadline);
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((done) => {
-        timer = setTimeout(() => done('timeout'), timeoutMs);
-      });
-      const run = callHandler(handler, event, context);
-      // After a timeout nobody awaits `run`; its late rejection must not crash the process.
-      run.catch(() => {});
-      try {
-        const outcome = await Promise.race([run.then((response) => ({ response })), timedOut]);
-        const durationMs = Date.now() - started;
-        return outcome === 'timeout'
-          ? { status: 'timeout', durationMs }
-          : { status: 'ok', response: outcome.response, durationMs };
-      } catch (error) {
-        return { status: 'error', error, durationMs: Date.now() - started };
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    unload() {
-      for (const [key, claim] of claimedEnvironment) {
-        if (claim.by === definition.logicalId) claimedEnvironment.delete(key);
-      }
-    },
-  };
-}
-
-function applyEnvironment(definition: LocalFunctionDefinition, options: LoadFunctionOptions): void {
-  const { region, endpoints } = options;
-  const environment: Record<string, string> = {
-    ...definition.environment,
-    AWS_REGION: region,
-    AWS_DEFAULT_REGION: region,
-    AWS_ACCESS_KEY_ID: (options.credentials ?? LOCAL_CREDENTIALS).accessKeyId,
-    AWS_SECRET_ACCESS_KEY: (options.credentials ?? LOCAL_CREDENTIALS).secretAccessKey,
-    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
-    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-    AWS_LAMBDA_FUNCTION_NAME: definition.name,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySize),
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_LAMBDA_LOG_GROUP_NAME: definition.logGroupName,
-    AWS_EXECUTION_ENV: `AWS_Lambda_${definition.runtime}`,
-    LAMBDA_TASK_ROOT: definition.codeDir,
-    _HANDLER: definition.handler,
-  };
-  environment.POWERTOOLS_LOG_LEVEL ??= process.env.POWERTOOLS_LOG_LEVEL ?? options.logLevel ?? 'WARN';
-  // EMF lines are for CloudWatch, which is not here; they would drown the terminal.
-  environment.POWERTOOLS_METRICS_DISABLED ??= process.env.POWERTOOLS_METRICS_DISABLED ?? 'true';
-  // NODE_OPTIONS cannot apply to a running process; the one flag the stack sets is honoured here.
-  if (environment.NODE_OPTIONS?.includes('--enable-source-maps')) process.setSourceMapsEnabled(true);
-  delete environment.NODE_OPTIONS;
-
-  for (const [key, value] of Object.entries(environment)) {
-    const claimed = claimedEnvironment.get(key);
-    if (claimed && claimed.value !== value && claimed.by !== definition.logicalId) {
-      throw new Error(
-        `${definition.logicalId} sets ${key}=${value}, but ${claimed.by} already set it to ${claimed.value}; ` +
-          'the local runner loads functions into one process and cannot give them different values',
+      const outcome = await sandbox.invoke(
+        { requestId, invokedFunctionArn: definition.arn, deadline: started + timeoutMs, event },
+        invokeOptions.killAfterMs ?? timeoutMs,
       );
-    }
-  }
-  // A session token left over from the user's shell would be sent with the dummy keys.
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
-  for (const [key, value] of Object.entries(environment)) {
-    claimedEnvironment.set(key, { value, by: definition.logicalId });
-    process.env[key] = value;
-  }
+      const durationMs = Date.now() - started;
+      const common = { requestId, durationMs, coldStart };
+      switch (outcome.kind) {
+        case 'response':
+        case 'error':
+          // A function error leaves the environment warm, as on Lambda.
+          if (unloaded || !sandbox.alive()) discard(sandbox);
+          else idle.push(sandbox);
+          return outcome.kind === 'response'
+            ? { status: 'ok', response: outcome.response, ...common }
+            : { status: 'error', error: outcome.error, ...common };
+        case 'timeout':
+          discard(sandbox);
+          return { status: 'timeout', ...common };
+        case 'exit':
+          discard(sandbox);
+          return { status: 'error', error: unloaded ? unloadedError(definition) : outcome.error, ...common };
+      }
+    },
+    async unload() {
+      unloaded = true;
+      idle.length = 0;
+      await Promise.all([...all].map((sandbox) => sandbox.kill()));
+      all.clear();
+    },
+  };
 }
 
-async function loadHandler(definition: LocalFunctionDefinition): Promise<Handler> {
-  const dot = definition.handler.lastIndexOf('.');
-  const modulePath = definition.handler.slice(0, dot);
-  const exportName = definition.handler.slice(dot + 1);
-  const file = ['.js', '.cjs', '.mjs']
-    .map((ext) => join(definition.codeDir, modulePath + ext))
-    .find((candidate) => existsSync(candidate));
-  if (file === undefined) {
+function unloadedError(definition: LocalFunctionDefinition): FunctionError {
+  return new FunctionError(
+    'Local.FunctionUnloaded',
+    `${definition.logicalId} was unloaded while the invocation ran; its sandbox was killed`,
+  );
+}
+
+/** Fails at load, not at the first invocation, when the handler's module is not in the bundle. */
+function assertHandlerModule(definition: LocalFunctionDefinition): void {
+  const modulePath = definition.handler.slice(0, definition.handler.lastIndexOf('.'));
+  const found = ['.js', '.cjs', '.mjs'].some((ext) => existsSync(join(definition.codeDir, modulePath + ext)));
+  if (!found) {
     throw new Error(
       `${definition.logicalId}: handler module ${modulePath}(.js|.cjs|.mjs) not found in ${definition.codeDir}`,
     );
   }
-  const exports = file.endsWith('.mjs') ? await import(pathToFileURL(file).href) : loadCommonJs(file);
-  const handler = (exports as Record<string, unknown>)[exportName];
-  if (typeof handler !== 'function') {
-    throw new Error(`${definition.logicalId}: ${file} does not export a function named "${exportName}"`);
-  }
-  return handler as Handler;
-}
-
-/** The CommonJS loader internals used to compile a module by hand. */
-interface CompilableModule {
-  filename: string;
-  paths: string[];
-  exports: unknown;
-  _compile(source: string, filename: string): void;
-}
-type ModuleStatics = typeof Module & { _nodeModulePaths(dir: string): string[] };
-
-/**
- * Lambda runs `index.js` as CommonJS, but here the asset sits inside a `"type": "module"`
- * project, where `require()` would refuse it as an ES module. So the file is compiled as a
- * CommonJS module by hand, through the loader's own `_compile` so that `--enable-source-maps`
- * maps its stack traces. The AWS SDK, which the bundle leaves out because Lambda provides it,
- * resolves next to the bundle or else from the project this runner was started in, so an
- * assembly outside the project works too.
- */
-function loadCommonJs(file: string): unknown {
-  const statics = Module as ModuleStatics;
-  const module = new Module(file) as unknown as CompilableModule;
-  module.filename = file;
-  module.paths = [...statics._nodeModulePaths(dirname(file)), ...statics._nodeModulePaths(process.cwd())];
-  module._compile(readFileSync(file, 'utf8'), file);
-  return module.exports;
-}
-
-function callHandler(handler: Handler, event: unknown, context: Context): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const callback = (error: unknown, result?: unknown) => (error ? reject(error) : resolve(result));
-    try {
-      const returned = handler(event, context, callback);
-      if (
-        returned instanceof Promise ||
-        (typeof returned === 'object' && returned !== null && 'then' in returned)
-      ) {
-        Promise.resolve(returned).then(resolve, reject);
-      } else if (handler.length < 3) {
-        resolve(returned);
-      }
-    } catch (error) {
-      reject(error);
-    }
-  });
-}
-
-function lambdaContext(definition: LocalFunctionDefinition, deadline: number): Context {
-  const unsupported = () => {
-    throw new Error('context.done/succeed/fail are not supported; return or throw instead');
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: definition.name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: definition.arn,
-    memoryLimitInMB: String(definition.memorySize),
-    awsRequestId: randomUUID(),
-    logGroupName: definition.logGroupName,
-    logStreamName: `local/[$LATEST]${randomUUID().replaceAll('-', '')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: unsupported,
-    fail: unsupported,
-    succeed: unsupported,
-  };
 }

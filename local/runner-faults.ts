@@ -14,10 +14,12 @@ export const InvocationFault = {
    */
   crashBeforeAck: 'crash-before-ack',
   /**
-   * The invocation overran the function's timeout after the handler's work, as when Lambda
-   * waits for an event loop that never empties: it ends as a timeout at its deadline and nothing
-   * is deleted. (A timeout in the middle of the work would be a crash before the completion is
-   * stored; see docs/chaos.md for why that is left out.)
+   * The invocation times out in the middle of the handler: its sandbox is killed (SIGKILL) at a
+   * point {@link RunnerFaults.timeoutAfterMs} chooses, so nothing the handler had not yet done
+   * ever happens, the invocation ends as a timeout and nothing is deleted. A kill after a task's
+   * side effect and before its completion is stored runs that task again (docs/chaos.md). If the
+   * handler answers before that point, the invocation still ends as a timeout: an overrun after
+   * the work, as when Lambda waits for an event loop that never empties.
    */
   timeout: 'timeout',
 } as const;
@@ -32,10 +34,18 @@ export interface FaultBatch {
   readonly duplicate: boolean;
 }
 
+/** One invocation about to run, as the invocation hooks of {@link RunnerFaults} see it. */
+export interface FaultInvocation extends FaultBatch {
+  /** The invocation's `context.awsRequestId`, so a fault can be matched with what the handler did. */
+  readonly requestId: string;
+  /** Median duration of the mapping's last invocations that answered; 0 before the first. */
+  readonly medianDurationMs: number;
+}
+
 /**
  * Test-only fault injection into the local event source runner (see docs/chaos.md). Leave it
  * unset everywhere else: with no hooks the runner behaves exactly like Lambda's SQS poller.
- * Hooks are called once per invocation and return undefined for "no fault".
+ * `invocation` and `duplicate` are called once per invocation and return undefined for "no fault".
  *
  * @example
  * startEventSources({ mappings, region, sqsEndpoint, faults: {
@@ -45,7 +55,17 @@ export interface FaultBatch {
  */
 export interface RunnerFaults {
   /** The fault this invocation suffers, if any. */
-  invocation?(batch: FaultBatch): InvocationFault | undefined;
+  invocation?(invocation: FaultInvocation): InvocationFault | undefined;
+  /**
+   * For a `timeout`: how many ms into the invocation its sandbox is killed. Default: a random
+   * point within the mapping's median invocation time, i.e. most often while the handler runs.
+   */
+  timeoutAfterMs?(invocation: FaultInvocation): number;
+  /**
+   * Called when a `timeout` killed the invocation's sandbox before the handler answered: what
+   * it had done by then happened, nothing after. Not called for an overrun after the answer.
+   */
+  killed?(invocation: FaultInvocation, afterMs: number): void;
   /**
    * Messages of a freshly received batch to deliver a second time, in another invocation that
    * runs alongside the first with the same receipt handles: SQS delivers at least once.

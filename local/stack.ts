@@ -21,6 +21,7 @@ import { readLocalIam } from './iam/principals.js';
 import { type LocalFunction, loadFunction } from './lambda-runtime.js';
 import { PROVISIONED_TYPES, provision } from './provision.js';
 import type { RunnerFaults } from './runner-faults.js';
+import { describeNode } from './sandbox/node-binary.js';
 import { type LocalStackInfo, resolveOutputs, stackInfo, writeJsonAtomically } from './stack-info.js';
 
 export type { LocalStackInfo } from './stack-info.js';
@@ -190,8 +191,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functions.set(id, fn);
       local.resources.set(id, functionResource(definition));
       progress(
-        `Loaded function ${definition.name} (${definition.runtime}, ${definition.timeoutSeconds} s, ` +
-          `${definition.memorySize} MB) from ${relative(cwd, definition.codeDir)}`,
+        `Loaded function ${definition.name} (${definition.runtime} on ${describeNode(fn.node)}, ` +
+          `${definition.timeoutSeconds} s, ${definition.memorySize} MB) from ${relative(cwd, definition.codeDir)}`,
       );
     }
 

@@ -12,7 +12,7 @@ import { getTaskState } from '../../shared/stores/task-lookup.js';
 import type { TaskState } from '../../shared/stores/task-store.js';
 import { uniqueName, waitFor } from '../helpers/aws.js';
 import { principalClients } from '../helpers/e2e.js';
-import { synthesizeChaosApp } from './app/stack.js';
+import { CHAOS_CONSUMER_TIMEOUT_SECONDS, synthesizeChaosApp } from './app/stack.js';
 import { ChaosTask } from './app/tasks.js';
 import { type ChaosFaults, chaosFaults } from './faults.js';
 import { printFigures } from './figures.js';
@@ -26,8 +26,9 @@ import { enqueue, planWorkload } from './workload.js';
  * The chaos run: a few thousand tasks on every tier, through a local stack synthesized from the
  * chaos app (test/chaos/app), while proxies in front of DynamoDB Local and fauxqs throttle, fail
  * and drop a share of requests and the runner crashes invocations before they acknowledge,
- * overruns their timeout and delivers messages twice. Every side effect lands in a ledger in this
- * process. See docs/chaos.md for what exactly-once can and cannot mean here.
+ * kills them in the middle of their handler (a timeout) and delivers messages twice. Every side
+ * effect lands in a ledger in this process. See docs/chaos.md for what exactly-once can and
+ * cannot mean here.
  */
 
 const SEED = Number(process.env.TIERQ_CHAOS_SEED ?? 0x7135);
@@ -137,7 +138,10 @@ describe('tierq under chaos', () => {
 
     const letters = await drainDeadLetters(operator, stack.dlq);
     const states = await readStates(workload.tasks.map((t) => t.key));
-    const outcome = checkInvariant(workload.tasks, ledger, letters, states);
+    const outcome = checkInvariant(workload.tasks, ledger, letters, states, {
+      invocations: faults.killed,
+      lockTtlMs: CHAOS_CONSUMER_TIMEOUT_SECONDS * 1000,
+    });
     const stats = stack.stats();
     printFigures({ seed: SEED, workload, outcome, faults, proxies, stats, counts: tap.counts(), drainedMs });
 

@@ -4,11 +4,20 @@ import { randomWirePolicy, WireFault, type WireProxy, type WireRequest } from '.
 
 /** Share of requests to each emulator that get a wire fault. */
 export const WIRE_FAULT_SHARE = 0.04;
-/** Shares of invocations that crash before acknowledging, or overrun their timeout. */
+/**
+ * Shares of invocations that crash before acknowledging, or time out: killed at a random point
+ * within the median invocation time, so mostly in the middle of the handler.
+ */
 export const CRASH_SHARE = 0.03;
-export const TIMEOUT_SHARE = 0.01;
+export const TIMEOUT_SHARE = 0.03;
 /** Share of received batches some of whose messages are delivered a second time. */
 export const DUPLICATE_SHARE = 0.05;
+
+/** An invocation a `timeout` fault killed before its handler answered. */
+export interface KilledInvocation {
+  /** Epoch ms no later than its handler started: when the fault was decided, before any cold start. */
+  readonly startedBy: number;
+}
 
 /** The chaos run's faults: wire policies for both proxies and the runner's hooks, off until started. */
 export interface ChaosFaults {
@@ -17,9 +26,16 @@ export interface ChaosFaults {
   readonly injected: {
     crashBeforeAck: number;
     timeout: number;
+    /** Of the timeouts, those whose sandbox was killed before the handler answered. */
+    killedMidHandler: number;
     duplicateDeliveries: number;
     duplicatedMessages: number;
   };
+  /**
+   * Invocations killed mid-handler, by request id: the chaos consumer's `invocationId`, so the
+   * invariant can trace a side effect applied again to the kill that left it without a completion.
+   */
+  readonly killed: ReadonlyMap<string, KilledInvocation>;
   start(): void;
   stop(): void;
 }
@@ -47,10 +63,18 @@ export function chaosFaults(
   proxies: { readonly dynamodb: WireProxy; readonly sqs: WireProxy },
   random: () => number,
 ): ChaosFaults {
-  const injected = { crashBeforeAck: 0, timeout: 0, duplicateDeliveries: 0, duplicatedMessages: 0 };
+  const injected = {
+    crashBeforeAck: 0,
+    timeout: 0,
+    killedMidHandler: 0,
+    duplicateDeliveries: 0,
+    duplicatedMessages: 0,
+  };
+  const timedOutAt = new Map<string, number>();
+  const killed = new Map<string, KilledInvocation>();
   let on = false;
   const runner: RunnerFaults = {
-    invocation: () => {
+    invocation: ({ requestId }) => {
       if (!on) return undefined;
       const roll = random();
       if (roll < CRASH_SHARE) {
@@ -59,9 +83,16 @@ export function chaosFaults(
       }
       if (roll < CRASH_SHARE + TIMEOUT_SHARE) {
         injected.timeout++;
+        timedOutAt.set(requestId, Date.now());
         return InvocationFault.timeout;
       }
       return undefined;
+    },
+    // Anywhere in a typical invocation: before, between or after its tasks' side effects.
+    timeoutAfterMs: ({ medianDurationMs }) => random() * medianDurationMs,
+    killed: ({ requestId }) => {
+      injected.killedMidHandler++;
+      killed.set(requestId, { startedBy: timedOutAt.get(requestId) ?? 0 });
     },
     duplicate: ({ messages }) => {
       if (!on || random() >= DUPLICATE_SHARE) return undefined;
@@ -76,6 +107,7 @@ export function chaosFaults(
   return {
     runner,
     injected,
+    killed,
     start() {
       on = true;
       proxies.dynamodb.setPolicy(

@@ -46,15 +46,18 @@ export function printFigures(inputs: FigureInputs): void {
       `${workload.duplicates.late} same key later`,
     `  faults DynamoDB  ${wire(proxies.dynamodb)}`,
     `  faults SQS       ${wire(proxies.sqs)}`,
-    `  faults runner    ${injected.crashBeforeAck} crash-before-ack, ${injected.timeout} timeout, ` +
+    `  faults runner    ${injected.crashBeforeAck} crash-before-ack, ${injected.timeout} timeout ` +
+      `(${injected.killedMidHandler} killed mid-handler), ` +
       `${injected.duplicateDeliveries} duplicate deliveries (${injected.duplicatedMessages} messages)`,
     `  retries          ${metric('TaskRetried')} failed attempts retried with backoff; ` +
       `${stats.reduce((n, s) => n + s.failed, 0)} records left for redelivery`,
     `  duplicates       ${metric('TaskDuplicate')} acknowledged as already done, ` +
       `${metric('TaskDeferred')} deferred while another copy held the lock`,
-    `  succeeded        ${outcome.succeeded}: lock ${fx.lockOnce} exactly once, ${fx.lockRepeated} more often; ` +
+    `  succeeded        ${outcome.succeeded}: lock ${fx.lockOnce} exactly once, ${fx.lockAfterKill} again after ` +
+      `a mid-handler kill (the at-least-once floor), ${fx.lockRepeated} more often otherwise; ` +
       `once ${fx.onceOnce} exactly once, ${fx.onceConcurrent} more often but only alongside another run ` +
-      `(its contract), ${fx.onceAfterCompletion} again after a completion`,
+      `(its contract), ${fx.onceAfterKill} again after a mid-handler kill, ${fx.onceAfterCompletion} again ` +
+      'after a completion',
     `  dead-lettered    ${outcome.deadLettered.tasks} tasks, ${outcome.deadLettered.letters} letters ` +
       JSON.stringify(outcome.deadLettered.byReason),
     `  lost             ${outcome.lost}`,

@@ -49,7 +49,10 @@ beforeAll(async () => {
     outputDir: assemblyDir,
     namePrefix: uniqueName('fuzz'),
     stateFile: join(stateDir, 'local.json'),
-    visibilityTimeoutOverride: 6,
+    // Not 6 s as elsewhere: the first batches wait for 21 sandboxes starting cold at once (3–4 s
+    // on two cores), and a batch still running when its visibility ends is delivered again, which
+    // would dead-letter a bad body twice. No fault here needs a quick redelivery.
+    visibilityTimeoutOverride: 30,
     onProgress: (line) => progress.push(line),
   });
   // Sent as the stack's producer, watched as its operator: each held to its IAM policy.
@@ -116,7 +119,6 @@ describe('the consumer given a thousand malformed and hostile bodies', () => {
     const all = [...burst, ...cases];
     expect(new Set(all.map((c) => c.body)).size).toBe(all.length);
     expect(all.filter((c) => !sqsAccepts(c.body))).toEqual([]);
-    const prototypeBefore = Object.getOwnPropertyNames(Object.prototype);
     const started = Date.now();
 
     await Promise.all(
@@ -170,8 +172,5 @@ describe('the consumer given a thousand malformed and hostile bodies', () => {
       timeouts: 0,
       malformed: 0,
     });
-    // The functions ran in this process: no body reached Object.prototype.
-    expect(Object.getOwnPropertyNames(Object.prototype)).toEqual(prototypeBefore);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

@@ -28,8 +28,16 @@ export async function startLedger(): Promise<Ledger> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    // A sandbox killed mid-request leaves its request unfinished: it never reached the ledger.
+    req.on('error', () => {});
     req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
       if (req.url === LedgerPath.apply) {
         const application = body as Application;
         applied.set(application.key, [...(applied.get(application.key) ?? []), application]);

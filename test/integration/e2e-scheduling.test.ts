@@ -27,6 +27,8 @@ const stateDir = mkdtempSync(join(tmpdir(), 'tierq-e2e-scheduling-'));
 
 /** The default shares of 20 pollers by weight 8:4:2:1 (see infra/constructs/tiers.ts). */
 const POLLERS = { critical: 11, high: 5, normal: 3, low: 2 } as const;
+/** The default batch sizes per tier (docs/architecture.md). */
+const BATCH_SIZES = { critical: 5, high: 10, normal: 10, low: 10 } as const;
 
 let stack: LocalStack;
 let dynamodb: DynamoDBClient;
@@ -45,14 +47,21 @@ beforeAll(async () => {
   });
   // Sent as the stack's producer, read as its operator: each held to its IAM policy.
   ({ dynamodb } = connectE2e(stack));
-  // The first invocation loads the bundle and opens connections; keep that out of the timings.
-  const warmUp = await sendTask(queue('normal'), { task: 'echo', payload: 'warm-up' });
-  await waitFor(async () => (await state(warmUp)).status === 'succeeded', {
-    timeoutMs: 30_000,
-    intervalMs: 100,
-    message: 'the warm-up task to succeed',
+  // Each poller's first invocation starts a sandbox (Node and the bundle: seconds for 21 at once
+  // on two cores, longer than the 6-s visibility when the machine is busy, which would deliver
+  // records twice). Keep that out of the timings: one full batch of short sleeps per poller, all
+  // at once, so every poller's sandbox starts here.
+  const warmUps = await Promise.all(
+    Object.entries(POLLERS).map(([tier, pollers]) =>
+      sendBurst(queue(tier), pollers * BATCH_SIZES[tier as keyof typeof BATCH_SIZES], 'sleep', { ms: 200 }),
+    ),
+  );
+  await waitFor(async () => (await states(warmUps.flat())).every((s) => s.status === 'succeeded'), {
+    timeoutMs: 60_000,
+    intervalMs: 250,
+    message: 'the warm-up tasks to succeed',
   });
-}, 90_000);
+}, 120_000);
 
 afterAll(async () => {
   dynamodb?.destroy();

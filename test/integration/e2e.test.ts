@@ -209,10 +209,14 @@ describe('tierq on the local stack, end to end', () => {
     const ranAt = states
       .map((s) => (s.status === 'unknown' ? Number.NaN : Date.parse((s.result as { ranAt: string }).ranAt)))
       .sort((a, b) => a - b);
-    // No one-second window holds more than a full bucket plus a second's refill.
+    // No one-second window holds more than a full bucket plus the refill of that second and of
+    // the skew between taking a token and stamping ranAt: a batch takes its tokens, then writes
+    // its idempotency locks, and the time that takes differs from sandbox to sandbox (up to a few
+    // hundred ms while sandboxes start cold on two cores).
+    const skewSeconds = 0.4;
     for (const [i, t] of ranAt.entries()) {
       expect(ranAt.filter((u) => u >= t && u < t + 1_000).length, `window from run ${i}`).toBeLessThanOrEqual(
-        burst + perSecond,
+        Math.floor(burst + perSecond * (1 + skewSeconds)),
       );
     }
     expect(await peekDeadLetters(target.dlq)).toEqual([]);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConsumerConfig } from '../../../shared/consumer/config.js';
 import { createDefaultConsumer } from '../../../shared/consumer/default-consumer.js';
@@ -10,7 +9,9 @@ import { chaosTasks, currentInvocation } from './tasks.js';
 /**
  * The chaos app's consumer: tierq's own consumer with the chaos tasks, as an application would
  * bundle it through `TaskQueue`'s `consumerEntry`. Around each invocation it tells the ledger
- * when the invocation started and ended, so `once`-mode runs can be told concurrent or not.
+ * when the invocation started and ended, so `once`-mode runs can be told concurrent or not. An
+ * invocation is named by its `awsRequestId`, which the runner's fault hooks also see, so a side
+ * effect can be traced to an invocation the runner killed (it never posts its end).
  */
 
 const config = loadConsumerConfig(process.env);
@@ -30,7 +31,7 @@ function keyOf(body: string): string | undefined {
 }
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const invocationId = randomUUID();
+  const invocationId = context.awsRequestId;
   const startedAt = Date.now();
   const response = await currentInvocation.run({ invocationId }, () => consumer(event, context));
   const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));

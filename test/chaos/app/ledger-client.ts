@@ -9,13 +9,18 @@ export interface Application {
   readonly key: string;
   readonly mode: 'lock' | 'once';
   readonly attempt: number;
+  /** The invocation's `context.awsRequestId`. */
   readonly invocationId: string;
   /** Epoch ms. */
   readonly at: number;
 }
 
-/** One invocation of the consumer, with the keys of the records it reported failed. */
+/**
+ * One invocation of the consumer that ran to its end, with the keys of the records it reported
+ * failed. An invocation killed before its end never posts one.
+ */
 export interface InvocationWindow {
+  /** The invocation's `context.awsRequestId`. */
   readonly invocationId: string;
   /** Epoch ms, before any middleware ran. */
   readonly startedAt: number;

@@ -57,7 +57,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
+  if (work !== undefined) await rm(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 });
 });
 
 describe('tierq installed as a package', () => {
@@ -93,11 +93,17 @@ describe('tierq installed as a package', () => {
   });
 
   it('runs with tierq local, takes a task from tierq/producer and reports it with tierq task', async () => {
-    local = spawn('npx', ['tierq', 'local', '--no-demo', '--queue', 'Orders', '--duration', '240'], {
-      cwd: app,
-      env: ENV,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // The installed bin itself, not through npx: a SIGTERM then reaches the process that stops the
+    // emulators, and its exit means they are gone (npx can exit first, leaving them writing here).
+    local = spawn(
+      join(app, 'node_modules', '.bin', 'tierq'),
+      ['local', '--no-demo', '--queue', 'Orders', '--duration', '240'],
+      {
+        cwd: app,
+        env: ENV,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     local.stdout?.on('data', (chunk: Buffer) => (localOutput += chunk.toString()));
     local.stderr?.on('data', (chunk: Buffer) => (localOutput += chunk.toString()));
     await waitFor(() => existsSync(join(app, '.tierq', 'local.json')) || local?.exitCode !== null, {

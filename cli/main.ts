@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { Cli, CliExit, ExitCode } from './cli.js';
+import { breakerCommand } from './commands/breaker.js';
 import { dlqCommand } from './commands/dlq.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { localCommand } from './commands/local.js';
@@ -30,6 +31,7 @@ export function buildProgram(cli: Cli): Command {
   statusCommand(program, cli);
   taskCommand(program, cli);
   dlqCommand(program, cli);
+  breakerCommand(program, cli);
   return program;
 }
 

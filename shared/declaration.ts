@@ -90,6 +90,8 @@ export const KeyPrefix = {
   task: 'task#',
   dedup: 'dedup#',
   rateLimit: 'ratelimit#',
+  /** Circuit breakers: `pk = breaker#`, `sk = <breaker name>`, so one Query lists them all. */
+  breaker: 'breaker#',
 } as const;
 export type KeyPrefix = (typeof KeyPrefix)[keyof typeof KeyPrefix];
 
@@ -210,6 +212,14 @@ export const Access = {
       on: ['table'],
       keyPrefixes: ['ratelimit#'],
     },
+    {
+      sid: 'CircuitBreakers',
+      // One BatchGetItem per batch reads its breakers; UpdateItem counts failures, opens,
+      // claims the half-open probe and settles it, each conditional on the state it saw.
+      actions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+      on: ['table'],
+      keyPrefixes: ['breaker#'],
+    },
   ],
   producer: enqueue,
   // Pure: the consumer's bundle imports names from this module, never the access rules.
@@ -231,6 +241,13 @@ export const Access = {
       actions: ['dynamodb:GetItem', 'dynamodb:Query'],
       on: ['table'],
       keyPrefixes: ['task#'],
+    },
+    {
+      sid: 'ForceBreakers',
+      // `tierq status` and `tierq breaker list` Query them; `tierq breaker open|close` updates one.
+      actions: ['dynamodb:Query', 'dynamodb:UpdateItem'],
+      on: ['table'],
+      keyPrefixes: ['breaker#'],
     },
     {
       sid: 'ReadActivityMetrics',

@@ -236,3 +236,42 @@ export class StoreError extends TierqError {
     this.operation = props.operation;
   }
 }
+
+/**
+ * Thrown by a task when its downstream pushes back (an HTTP 429, a 503 with `Retry-After`): the
+ * record is deferred by `retryAfterMs` without spending an attempt, the task's rate limiter (if
+ * it has one) holds off until then, and a circuit breaker does not count it as a failure.
+ *
+ * @example
+ * ```ts
+ * if (response.status === 429) {
+ *   throw new BackPressureError({ retryAfterMs: retryAfterMs(response.headers.get('retry-after')) ?? 5_000 });
+ * }
+ * ```
+ */
+export class BackPressureError extends TierqError {
+  readonly retryAfterMs: number;
+  constructor(props: { retryAfterMs: number; reason?: string }, options?: ErrorOptions) {
+    const retryAfterMs = Number.isFinite(props.retryAfterMs) ? Math.max(0, Math.ceil(props.retryAfterMs)) : 0;
+    const why = props.reason === undefined ? 'the downstream pushed back' : props.reason;
+    super(`${why}; retry after ${retryAfterMs} ms`, options);
+    this.name = 'BackPressureError';
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * The wait an HTTP `Retry-After` header asks for, in ms: delay-seconds or an HTTP date
+ * (RFC 9110 §10.2.3). `undefined` when the header is missing or unreadable.
+ *
+ * @example
+ * retryAfterMs('120'); // 120_000
+ * retryAfterMs('Wed, 21 Oct 2026 07:28:00 GMT', Date.parse('Wed, 21 Oct 2026 07:27:00 GMT')); // 60_000
+ */
+export function retryAfterMs(header: string | null | undefined, nowMs = Date.now()): number | undefined {
+  if (header === null || header === undefined) return undefined;
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Number(value) * 1_000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}

@@ -4,6 +4,14 @@
  * @example
  * import { createConsumer, defineTask, loadConsumerConfig, TaskRegistry } from './shared/index.js';
  */
+export {
+  type Breaker,
+  type BreakerOptions,
+  BreakerState,
+  breakerStateOf,
+  defineBreaker,
+  isDownstreamFailure,
+} from './breaker.js';
 export { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './consumer/backoff.js';
 export { type ConsumerConfig, loadConsumerConfig } from './consumer/config.js';
 export { type ConsumerOptions, createConsumer } from './consumer/consumer.js';
@@ -25,6 +33,7 @@ export {
   type TaskInput,
   TaskRegistry,
 } from './registry.js';
+export { DynamoBreakerStore } from './stores/dynamo-breaker-store.js';
 export { DynamoRateLimiter } from './stores/dynamo-rate-limiter.js';
 export { DynamoTaskStore } from './stores/dynamo-task-store.js';
 export type { RateLimiter } from './stores/rate-limiter.js';

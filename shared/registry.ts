@@ -4,6 +4,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { type BreakerOptions, defineBreaker } from './breaker.js';
 import { DEFAULT_RETRY_POLICY, validateRetryPolicy } from './consumer/backoff.js';
 import { ConfigError } from './errors.js';
 import { type ContractInput, checkTaskName, type TaskContract } from './task-contract.js';
@@ -58,6 +59,12 @@ export interface TaskDefinition<Schema extends StandardSchemaV1 = StandardSchema
   readonly timeoutMs?: number;
   /** Distributed token bucket shared by every consumer. */
   readonly rateLimit?: RateLimitOption;
+  /**
+   * The circuit breaker of the downstream this task calls (`defineBreaker`, or its options):
+   * shared by every task that names it and by every consumer. While it is open, the task's
+   * records wait without running and without spending attempts.
+   */
+  readonly breaker?: BreakerOptions;
   /**
    * How duplicates are handled, and how long the task's record lives (`ttlSeconds`, default a
    * day); the record must outlive the task's `timeoutMs`, or a held lock would look expired.
@@ -141,6 +148,7 @@ export function validateTask<T extends AnyTask>(task: T): T {
   }
   check(() => validateRetryPolicy({ ...DEFAULT_RETRY_POLICY, ...task.retry }));
   if (task.rateLimit !== undefined) check(() => validateRateLimit(task.rateLimit as RateLimitOption));
+  if (task.breaker !== undefined) check(() => defineBreaker(task.breaker as BreakerOptions));
   if (idempotency !== undefined) {
     if (!Object.values(IdempotencyMode).includes(idempotency.mode)) {
       fail(

@@ -107,5 +107,11 @@ export function tryTake(
   const next = { tokens, updatedAtMs: current.updatedAtMs };
   if (granted === requested) return { granted, state: next, retryAfterMs: 0 };
   const missing = 1 - tokens;
-  return { granted, state: next, retryAfterMs: Math.max(1, Math.ceil((missing * 1_000) / limit.perSecond)) };
+  // A bucket held off (back-pressure) refills only from its timestamp, which is ahead.
+  const heldMs = Math.max(0, current.updatedAtMs - nowMs);
+  return {
+    granted,
+    state: next,
+    retryAfterMs: heldMs + Math.max(1, Math.ceil((missing * 1_000) / limit.perSecond)),
+  };
 }

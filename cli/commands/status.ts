@@ -1,19 +1,27 @@
 import { type Command, Option } from 'commander';
 import { type QueueSnapshot, snapshot } from '../../shared/monitoring/snapshot.js';
+import { listBreakers } from '../../shared/stores/breaker-admin.js';
 import { parseDuration } from '../args.js';
 import type { Cli } from '../cli.js';
 import { type Output, table } from '../output.js';
+import { type BreakerView, breakerRows, breakerView } from './breaker.js';
 
 /** The `--json` shape, as documented: per-tier counts and the DLQ depth (plus per-minute counts when known). */
-function asJson(s: QueueSnapshot) {
+function asJson(s: QueueSnapshot, breakers: readonly BreakerView[]) {
   return {
     tiers: s.tiers,
     dlq: { visible: s.dlq.visible },
     ...(s.perMinute === undefined ? {} : { perMinute: s.perMinute }),
+    breakers,
   };
 }
 
-function render(out: Output, s: QueueSnapshot, description: string): string[] {
+function render(
+  out: Output,
+  s: QueueSnapshot,
+  breakers: readonly BreakerView[],
+  description: string,
+): string[] {
   const age = (seconds: number | null) => (seconds === null ? '-' : `${seconds}s`);
   const rows: (string | number)[][] = [['tier', 'visible', 'in flight', 'delayed', 'oldest']];
   for (const [tier, t] of Object.entries(s.tiers))
@@ -26,6 +34,7 @@ function render(out: Output, s: QueueSnapshot, description: string): string[] {
       ? 'last minute: not available (no CloudWatch data, or the local stack is not writing .tierq/monitor.json)'
       : `last minute: ${s.perMinute.completed} completed, ${s.perMinute.failed} failed attempts`,
   );
+  if (breakers.length > 0) lines.push('', ...breakerRows(out, breakers));
   return [out.style('dim', description), ...lines];
 }
 
@@ -45,15 +54,22 @@ export function statusCommand(program: Command, cli: Cli): void {
       const target = await cli.connect(command);
       const { out } = cli;
       const once = async () => {
-        const s = await snapshot({
-          sqs: target.sqs,
-          queues: target.connection.queues,
-          dlqUrl: target.connection.dlq,
-          activity: target.activity,
-        });
+        const [s, stored] = await Promise.all([
+          snapshot({
+            sqs: target.sqs,
+            queues: target.connection.queues,
+            dlqUrl: target.connection.dlq,
+            activity: target.activity,
+          }),
+          listBreakers({ client: target.dynamodb, tableName: target.connection.table }),
+        ]);
+        const nowMs = Date.now();
+        const breakers = stored.map((b) => breakerView(b, nowMs));
         if (flags.json)
-          return out.stream.write(`${JSON.stringify(asJson(s), null, flags.watch ? undefined : 2)}\n`);
-        const lines = render(out, s, `${target.description} at ${new Date().toISOString()}`);
+          return out.stream.write(
+            `${JSON.stringify(asJson(s, breakers), null, flags.watch ? undefined : 2)}\n`,
+          );
+        const lines = render(out, s, breakers, `${target.description} at ${new Date().toISOString()}`);
         // On a terminal, --watch redraws in place; piped, it appends one block per refresh.
         if (flags.watch && out.colour) out.stream.write('\x1b[2J\x1b[H');
         out.stream.write(`${lines.join('\n')}\n${flags.watch && !out.colour ? '\n' : ''}`);

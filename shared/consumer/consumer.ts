@@ -7,6 +7,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type AnyTask, validateTask } from '../registry.js';
 import { resendProblem } from './defer.js';
+import { backPressure, checkBreakers, circuitBreaker } from './middleware/circuit-breaker.js';
 import { deadLetterInvalid } from './middleware/dead-letter-invalid.js';
 import { deferNotDue } from './middleware/defer-not-due.js';
 import { idempotency } from './middleware/idempotency.js';
@@ -28,8 +29,8 @@ export interface ConsumerOptions extends ConsumerRuntime {
 
 /**
  * Builds the tierq consumer: a Middy handler for SQS batches. Records run concurrently; each
- * goes through validate → not-yet-due → time enough to finish → rate limit → idempotency → run →
- * retry or dead-letter,
+ * goes through validate → not-yet-due → time enough to finish → circuit breaker → rate limit →
+ * idempotency → run → back-pressure, retry or dead-letter,
  * and the handler returns a partial batch response naming only the records SQS must redeliver.
  *
  * Every registered task's options are checked first: a bad one is a `ConfigError` naming the
@@ -48,6 +49,7 @@ export interface ConsumerOptions extends ConsumerRuntime {
 export function createConsumer(options: ConsumerOptions) {
   // Definitions may come as plain objects, never checked by defineTask.
   for (const name of options.registry.names()) validateTask(options.registry.get(name) as AnyTask);
+  checkBreakers(options.registry, options.breakers);
   const core = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     await runTasks(batchOf(event), context);
     // sqsBatch's `after` builds the real response from the settled outcomes.
@@ -66,7 +68,9 @@ export function createConsumer(options: ConsumerOptions) {
     )
     .use(deferNotDue(options))
     .use(startInTime(options))
+    .use(circuitBreaker(options))
     .use(rateLimit(options))
     .use(idempotency(options))
-    .use(retries(options, options.random));
+    .use(retries(options, options.random))
+    .use(backPressure(options));
 }

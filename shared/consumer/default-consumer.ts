@@ -6,6 +6,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { TaskRegistry } from '../registry.js';
+import { DynamoBreakerStore } from '../stores/dynamo-breaker-store.js';
 import { DynamoRateLimiter } from '../stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../stores/dynamo-task-store.js';
 import type { ConsumerConfig } from './config.js';
@@ -40,6 +41,7 @@ export function createDefaultConsumer(options: DefaultConsumerOptions) {
     sqs: options.sqs ?? new SQSClient({}),
     store: new DynamoTaskStore(dynamodb, config.tableName),
     limiter: new DynamoRateLimiter(dynamodb, config.tableName),
+    breakers: new DynamoBreakerStore(dynamodb, config.tableName),
     metrics: new Metrics(),
     now: Date.now,
     maxHopSeconds: config.maxHopSeconds,

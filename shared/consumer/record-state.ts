@@ -19,6 +19,10 @@ export const DeferCause = {
   noTime: 'no-time',
   /** A failed attempt's retry waits longer than a visibility timeout can still hide it. */
   retry: 'retry',
+  /** Its task's circuit breaker is open, or half-open with its one probe out. */
+  breakerOpen: 'breaker-open',
+  /** The task's downstream pushed back (`BackPressureError`): it waits the time asked. */
+  backPressure: 'back-pressure',
 } as const;
 export type DeferCause = (typeof DeferCause)[keyof typeof DeferCause];
 

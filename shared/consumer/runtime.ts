@@ -3,6 +3,7 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { TaskRegistry } from '../registry.js';
+import type { DynamoBreakerStore } from '../stores/dynamo-breaker-store.js';
 import type { RateLimiter } from '../stores/rate-limiter.js';
 import type { TaskStore } from '../stores/task-store.js';
 import type { ConsumerConfig } from './config.js';
@@ -20,6 +21,8 @@ export interface ConsumerRuntime {
   readonly sqs: SQSClient;
   readonly store: TaskStore;
   readonly limiter: RateLimiter;
+  /** Circuit breaker state; required when a registered task declares a `breaker`. */
+  readonly breakers?: BreakerStore;
   /** Epoch ms. */
   readonly now: () => number;
   /** Longest single delay for a not-yet-due task (SQS allows 900 s; tests shorten it). */
@@ -35,3 +38,9 @@ export function tierQueueUrl(
 ): string | undefined {
   return runtime.config.tiers.find((t) => t.name === tier)?.queueUrl;
 }
+
+/** What the consumer asks of circuit breaker state (`DynamoBreakerStore` implements it). */
+export type BreakerStore = Pick<
+  DynamoBreakerStore,
+  'read' | 'recordFailures' | 'claimProbe' | 'settleProbe' | 'releaseProbe'
+>;

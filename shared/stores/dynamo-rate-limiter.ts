@@ -85,6 +85,27 @@ export class DynamoRateLimiter implements RateLimiter {
     });
   }
 
+  /**
+   * Empties the bucket until `untilMs` (its refill starts then): one conditional write, repeated
+   * with the fresh bucket when another consumer's write came first. A bucket already held as long
+   * is left as it is.
+   */
+  async holdOff(taskName: string, limit: RateLimit, untilMs: number, nowMs = Date.now()): Promise<void> {
+    let cached = this.cache.get(taskName);
+    for (let writes = 0; writes < MAX_WRITES; writes += 1) {
+      if (cached && cached.state.tokens < 1 && cached.state.updatedAtMs >= untilMs) return;
+      const state = { tokens: 0, updatedAtMs: Math.max(untilMs, cached?.state.updatedAtMs ?? 0) };
+      const written = await this.write(taskName, state, cached, nowMs);
+      if (written.ok) return;
+      cached = written.current;
+    }
+    throw new RateLimitedError({
+      taskName,
+      retryAfterMs: 0,
+      reason: `could not hold its bucket: it changed under ${MAX_WRITES} consecutive writes (limit ${limit.perSecond}/s)`,
+    });
+  }
+
   /** Consistent read of the stored bucket; `undefined` (a full bucket) when there is none. */
   private async read(taskName: string): Promise<Cached | undefined> {
     const { Item } = await this.table.call('rate-limit.read', (c) =>

@@ -27,4 +27,9 @@ export type RateLimitGrant = { granted: number; retryAfterMs: number };
 export interface RateLimiter {
   /** Takes up to `requested` tokens; a partial grant is normal, the caller defers the rest. */
   acquire(taskName: string, limit: RateLimit, requested: number, nowMs?: number): Promise<RateLimitGrant>;
+  /**
+   * Empties the bucket until `untilMs`: the downstream asked for a pause (HTTP 429,
+   * `Retry-After`), so no consumer takes a token before then. Optional for custom limiters.
+   */
+  holdOff?(taskName: string, limit: RateLimit, untilMs: number, nowMs?: number): Promise<void>;
 }

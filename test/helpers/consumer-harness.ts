@@ -12,8 +12,10 @@ import {
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ConsumerConfig } from '../../shared/consumer/config.js';
 import { createConsumer } from '../../shared/consumer/consumer.js';
+import type { BreakerStore } from '../../shared/consumer/runtime.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../../shared/declaration.js';
 import { type AnyTask, TaskRegistry } from '../../shared/registry.js';
+import { DynamoBreakerStore } from '../../shared/stores/dynamo-breaker-store.js';
 import { DynamoRateLimiter } from '../../shared/stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
 import type { RateLimiter } from '../../shared/stores/rate-limiter.js';
@@ -49,6 +51,8 @@ export interface HarnessOptions {
   readonly wrapStore?: (store: TaskStore) => TaskStore;
   /** The rate limiter of every handler made. Default: a DynamoRateLimiter of its own per handler. */
   readonly limiter?: RateLimiter;
+  /** Wraps the breaker store the consumer uses, e.g. to make it fail. */
+  readonly wrapBreakers?: (store: BreakerStore) => BreakerStore;
   /** The consumer's random source (backoff jitter). Default: Math.random. */
   readonly random?: () => number;
 }
@@ -89,6 +93,7 @@ export async function consumerHarness(options: HarnessOptions) {
       store: options.wrapStore?.(store) ?? store,
       // A second limiter instance is a second consumer with its own cache.
       limiter: options.limiter ?? new DynamoRateLimiter(storeClient, storeTable),
+      breakers: (options.wrapBreakers ?? ((b) => b))(new DynamoBreakerStore(storeClient, storeTable)),
       metrics: new Metrics({ namespace: 'tierq-test' }),
       now: () => Date.now() + (options.clockOffsetMs?.() ?? 0),
       maxHopSeconds: config.maxHopSeconds,

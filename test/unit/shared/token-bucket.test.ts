@@ -97,7 +97,15 @@ describe('TokenBucket', () => {
       const early = tryTake(drained.state, limit, 1, 9_000);
 
       expect(early.granted).toBe(0);
-      expect(early.retryAfterMs).toBe(500);
+      // On this consumer's clock the refill starts at the bucket's timestamp, 1 s ahead.
+      expect(early.retryAfterMs).toBe(1_500);
+    });
+
+    it('waits out a bucket held off until a later time (back-pressure) before its refill', () => {
+      const held = { tokens: 0, updatedAtMs: 40_000 };
+
+      expect(tryTake(held, limit, 1, 10_000)).toMatchObject({ granted: 0, retryAfterMs: 30_500 });
+      expect(tryTake(held, limit, 1, 40_500)).toMatchObject({ granted: 1 });
     });
 
     it('grants nothing and waits for nothing when zero tokens are requested', () => {

@@ -17,6 +17,8 @@ export interface TaskQueueAlarmsInput {
   readonly queue: (tier: string) => sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly consumer: lambda.IFunction;
+  /** Records deferred by open circuit breakers (TaskQueue.metricBreakerDeferred). */
+  readonly breakerDeferred: cloudwatch.IMetric;
   readonly topic: sns.ITopic;
   readonly dlqAlarmThreshold?: number;
   readonly consumerErrorsAlarmThreshold?: number;
@@ -47,6 +49,16 @@ export function createTaskQueueAlarms(scope: Construct, input: TaskQueueAlarmsIn
       metric: input.consumer.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
       threshold: input.consumerErrorsAlarmThreshold ?? 1,
       evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }),
+    new cloudwatch.Alarm(scope, 'BreakerOpenAlarm', {
+      alarmDescription:
+        'A circuit breaker has kept tasks waiting for 15 minutes: its downstream is still failing. ' +
+        'See `tierq breaker list`',
+      metric: input.breakerDeferred,
+      threshold: 1,
+      evaluationPeriods: 3,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }),

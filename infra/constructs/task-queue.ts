@@ -4,7 +4,7 @@
  * (`existing*`), with grants derived from the declaration of what tierq's code calls.
  */
 import { CfnOutput, Duration, Names, RemovalPolicy, Stack, ValidationError, Validations } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -27,7 +27,7 @@ import { alarmTopicKey } from './alarm-key.js';
 import { createTaskQueueAlarms } from './task-queue-alarms.js';
 import { TaskQueueDashboard } from './task-queue-dashboard.js';
 import type { TaskQueueProps } from './task-queue-props.js';
-import { TierqFunction } from './tierq-function.js';
+import { CONSUMER_SERVICE_NAME, TierqFunction } from './tierq-function.js';
 import { DEFAULT_TIERS, pascalCase, type ResolvedTier, resolveTiers } from './tiers.js';
 
 export type { ConsumerFunctionProps, TaskQueueProps } from './task-queue-props.js';
@@ -130,6 +130,7 @@ export class TaskQueue extends Construct {
       queue: (tier) => this.queue(tier),
       deadLetterQueue: this.deadLetterQueue,
       consumer: this.consumer,
+      breakerDeferred: this.metricBreakerDeferred(),
       topic: this.alarmTopic,
       ...(props.dlqAlarmThreshold === undefined ? {} : { dlqAlarmThreshold: props.dlqAlarmThreshold }),
       ...(props.consumerErrorsAlarmThreshold === undefined
@@ -244,6 +245,25 @@ export class TaskQueue extends Construct {
     return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
       period: Duration.minutes(1),
       statistic: 'Maximum',
+      ...props,
+    });
+  }
+
+  /**
+   * Records deferred because their circuit breaker was open or probing (sum per 5 minutes, over
+   * every breaker): above 0 for several periods in a row, a breaker stays open.
+   *
+   * @example
+   * new cloudwatch.Alarm(this, 'PaymentsDown', { metric: queue.metricBreakerDeferred(), threshold: 1, evaluationPeriods: 6 });
+   */
+  metricBreakerDeferred(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName: 'BreakerDeferred',
+      // The consumer publishes the total with the service dimension only (and each breaker apart).
+      dimensionsMap: { service: CONSUMER_SERVICE_NAME },
+      period: Duration.minutes(5),
+      statistic: 'Sum',
       ...props,
     });
   }

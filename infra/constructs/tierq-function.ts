@@ -5,6 +5,8 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
+/** The Powertools service name of tierq's functions: the `service` dimension of their metrics. */
+export const CONSUMER_SERVICE_NAME = 'tierq';
 /** Props for {@link TierqFunction}. */
 export interface TierqFunctionProps {
   /** Path to the handler module (TypeScript), bundled with the local esbuild. */
@@ -65,7 +67,7 @@ export class TierqFunction extends nodejs.NodejsFunction {
       loggingFormat: passthrough.loggingFormat ?? lambda.LoggingFormat.JSON,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'tierq',
+        POWERTOOLS_SERVICE_NAME: CONSUMER_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: 'tierq',
         ...props.environment,
       },

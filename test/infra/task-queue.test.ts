@@ -130,8 +130,8 @@ describe('TaskQueue in the tierq stack', () => {
     }
   });
 
-  it('alarms on DLQ depth, on each tier age and on consumer errors, all to the SNS topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+  it('alarms on DLQ depth, on each tier age, on consumer errors and on a breaker kept open, all to the SNS topic', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     const topic = { Ref: idOf('AWS::SNS::Topic', 'TaskQueueAlarmTopic') };
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -156,6 +156,16 @@ describe('TaskQueue in the tierq stack', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Errors',
       Namespace: 'AWS/Lambda',
+      AlarmActions: [topic],
+    });
+    // The consumer's own total (service dimension only), in the construct's namespace.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'BreakerDeferred',
+      Namespace: Match.stringLikeRegexp('^tierq/'),
+      Dimensions: [{ Name: 'service', Value: 'tierq' }],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 3,
       AlarmActions: [topic],
     });
   });

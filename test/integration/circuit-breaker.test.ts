@@ -6,6 +6,7 @@ import { BreakerState, breakerStateOf, defineBreaker } from '../../shared/breake
 import { parseEnvelope } from '../../shared/contract.js';
 import { BackPressureError, PermanentTaskError } from '../../shared/errors.js';
 import { defineTask } from '../../shared/registry.js';
+import { forceBreaker } from '../../shared/stores/breaker-admin.js';
 import { DynamoBreakerStore } from '../../shared/stores/dynamo-breaker-store.js';
 import { dynamoClient, waitFor } from '../helpers/aws.js';
 import { type ConsumerHarness, consumerHarness } from '../helpers/consumer-harness.js';
@@ -171,4 +172,46 @@ describe('back-pressure from a downstream', () => {
     expect(attempts).toEqual([1, 1]);
     expect(await h.taskState(id)).toMatchObject({ status: 'succeeded' });
   }, 30_000);
+});
+
+describe('a half-open breaker under concurrency', () => {
+  it('lets exactly one of 20 concurrent consumers run a probe, 50 times over', async () => {
+    let runs = 0;
+    const task = defineTask({
+      name: 'probe-me',
+      schema: z.object({}),
+      breaker: { name: 'contended', failureThreshold: 1, resetTimeoutMs: 60_000 },
+      handler: () => {
+        runs += 1;
+      },
+    });
+    const h = await consumerHarness({ tasks: [task] });
+    // Twenty consumers: each its own handler, stores and clients, as separate Lambda environments.
+    const consumers = Array.from({ length: 20 }, () => h.makeHandler());
+    const where = { client: dynamoClient(), tableName: h.config.tableName };
+    for (let round = 0; round < 50; round += 1) {
+      for (let i = 0; i < 20; i += 2) {
+        await Promise.all([
+          h.send('high', { task: 'probe-me', payload: {} }),
+          h.send('high', { task: 'probe-me', payload: {} }),
+        ]);
+      }
+      const event = await receiveAll(h, 'high', 20);
+      // Half-open: its opening has passed and no probe is out.
+      await forceBreaker(where, 'contended', 'open', { by: 'test', untilMs: Date.now() - 1 });
+      const before = runs;
+      await Promise.all(
+        consumers.map((consumer, i) => {
+          const record = event.Records[i];
+          return record ? h.invoke({ Records: [record] }, consumer) : undefined;
+        }),
+      );
+      expect(runs - before, `round ${round}`).toBe(1);
+      // The probe succeeded: closed for everyone.
+      const stored = (await breakerStore(h).read(['contended'])).get('contended');
+      expect(breakerStateOf(stored, Date.now()), `round ${round}`).toBe(BreakerState.closed);
+      // What the round did not receive (copies deferred by other rounds) stays for later rounds.
+      for (const record of event.Records.slice(20)) await h.invoke({ Records: [record] });
+    }
+  }, 120_000);
 });

@@ -6,6 +6,7 @@ import type { ConsumerConfig } from '../shared/consumer/config.js';
 import { createConsumer } from '../shared/consumer/consumer.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../shared/declaration.js';
 import { defineTask, type IdempotencyMode, TaskRegistry } from '../shared/registry.js';
+import { DynamoBreakerStore } from '../shared/stores/dynamo-breaker-store.js';
 import { DynamoRateLimiter } from '../shared/stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../shared/stores/dynamo-task-store.js';
 import { RequestCounter } from './lib/counting.js';
@@ -29,7 +30,13 @@ export interface ConsumerVariant {
 }
 
 /** The variants of the consumer-overhead benchmark, in report order. */
-export const VARIANTS = ['tierq-lock-rl', 'tierq-once-rl', 'tierq-lock', 'powertools'] as const;
+export const VARIANTS = [
+  'tierq-lock-rl',
+  'tierq-once-rl',
+  'tierq-lock',
+  'tierq-lock-rl-breaker',
+  'powertools',
+] as const;
 export type VariantName = (typeof VARIANTS)[number];
 
 // High enough that a benchmark never waits for tokens: the limiter's cost, not its effect.
@@ -39,6 +46,7 @@ const DESCRIPTIONS: Record<VariantName, string> = {
   'tierq-lock-rl': 'tierq, idempotency `lock`, rate limit on',
   'tierq-once-rl': 'tierq, idempotency `once`, rate limit on',
   'tierq-lock': 'tierq, idempotency `lock`, no rate limit (for reference)',
+  'tierq-lock-rl-breaker': 'tierq, idempotency `lock`, rate limit on, a circuit breaker (closed)',
   powertools: 'Middy + Powertools BatchProcessor + makeIdempotent (baseline)',
 };
 
@@ -105,6 +113,7 @@ export async function createVariant(
     schema: z.unknown(),
     idempotency: { mode },
     ...(name === 'tierq-lock' ? {} : { rateLimit: NO_DEFERRAL_LIMIT }),
+    ...(name === 'tierq-lock-rl-breaker' ? { breaker: { name: 'downstream' } } : {}),
     handler: work,
   });
   const config: ConsumerConfig = { ...queueConfig, tableName: table };
@@ -114,6 +123,7 @@ export async function createVariant(
     sqs,
     store: new DynamoTaskStore(client, table),
     limiter: new DynamoRateLimiter(client, table),
+    breakers: new DynamoBreakerStore(client, table),
     metrics: new Metrics({ namespace: 'tierq-bench' }),
     now: Date.now,
     maxHopSeconds: config.maxHopSeconds,

@@ -12,11 +12,19 @@ import type { BenchContext, Benchmark } from './lib/benchmark.js';
 import { describeMachine, packageVersions } from './lib/machine.js';
 import { Progress } from './lib/progress.js';
 import { quietStdout } from './lib/quiet-stdout.js';
+import { outage } from './outage.js';
 import { producer } from './producer.js';
 import { judgeTargets, renderTargets } from './targets.js';
 
 /** Every benchmark, in the order a full run executes them (cost last: it reads the others). */
-const BENCHMARKS: readonly Benchmark<unknown>[] = [consumerOverhead, producer, coldStart, endToEnd, cost];
+const BENCHMARKS: readonly Benchmark<unknown>[] = [
+  consumerOverhead,
+  producer,
+  coldStart,
+  endToEnd,
+  outage,
+  cost,
+];
 const RESULTS_DIR = join('docs', 'bench-results');
 const COMPARED = [
   'fauxqs',

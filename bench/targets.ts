@@ -40,6 +40,15 @@ export function judgeTargets(results: Readonly<Record<string, unknown>>): Target
         met: once.dynamoRequestsPerTask <= base.dynamoRequestsPerTask / 2,
       },
     );
+    const breaker = overhead.variants.find((x) => x.name === 'tierq-lock-rl-breaker');
+    const breakerRatio = overhead.pairedLatencyRatio['tierq-lock-rl-breaker']?.p50 ?? Number.NaN;
+    if (breaker) {
+      verdicts.push({
+        target: 'consumer with a circuit breaker (closed) no slower than the baseline (issue 14)',
+        measured: `paired latency ratio ${fmt(breakerRatio, 2)}× (p50 ${fmt(breaker.latencyMs.p50, 1)} vs ${fmt(base.latencyMs.p50, 1)} ms); DynamoDB requests per task ${fmt(breaker.dynamoRequestsPerTask, 2)} vs ${fmt(lock.dynamoRequestsPerTask, 2)} without the breaker`,
+        met: breakerRatio <= 1,
+      });
+    }
   }
   const producer = results.producer as ProducerResult | undefined;
   if (producer) {

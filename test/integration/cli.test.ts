@@ -243,6 +243,44 @@ describe('tierq dlq', () => {
   });
 });
 
+describe('tierq breaker', () => {
+  it('forces a breaker open and closed as the operator, and lists it here and in tierq status', async () => {
+    const { tierq } = await setup();
+    expect((await tierq('breaker', 'list', '--json')).stdout.trim()).toBe('[]');
+
+    const opened = await tierq('breaker', 'open', 'payments', '--for', '10m', '--by', 'ci');
+    expect(opened.code, opened.stderr).toBe(0);
+    expect(opened.stdout).toMatch(/^breaker payments is open until \d{4}-/);
+    const [listed] = JSON.parse((await tierq('breaker', 'list', '--json')).stdout);
+    expect(listed).toMatchObject({
+      name: 'payments',
+      state: 'open',
+      opens: 1,
+      forcedBy: 'ci',
+      probing: false,
+    });
+    expect(Date.parse(listed.openUntil) - Date.now()).toBeGreaterThan(9 * 60_000);
+    const status = JSON.parse((await tierq('status', '--json')).stdout);
+    expect(status.breakers).toEqual([listed]);
+    expect((await tierq('status')).stdout).toMatch(/payments +open/);
+
+    expect((await tierq('breaker', 'close', 'payments')).code).toBe(0);
+    const [closed] = JSON.parse((await tierq('breaker', 'list', '--json')).stdout);
+    expect(closed).toMatchObject({ name: 'payments', state: 'closed', openUntil: null, failures: 0 });
+  });
+
+  it('rejects a bad name or duration with exit code 2 and says why', async () => {
+    const { tierq } = await setup();
+    const badName = await tierq('breaker', 'open', 'pay ments');
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toMatch(/breaker name is 1–128 letters/);
+    const badFor = await tierq('breaker', 'open', 'payments', '--for', 'soon');
+    expect(badFor.code).toBe(2);
+    expect(badFor.stderr).toMatch(/expected a duration/);
+    expect((await tierq('breaker', 'close')).code).toBe(2);
+  });
+});
+
 describe('tierq target', () => {
   it('says how to start a local stack when there is none', async () => {
     const run = await runCli(['status'], await mkdtemp(join(tmpdir(), 'tierq-cli-empty-')));

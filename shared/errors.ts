@@ -239,8 +239,9 @@ export class StoreError extends TierqError {
 
 /**
  * Thrown by a task when its downstream pushes back (an HTTP 429, a 503 with `Retry-After`): the
- * record is deferred by `retryAfterMs` without spending an attempt, the task's rate limiter (if
- * it has one) holds off until then, and a circuit breaker does not count it as a failure.
+ * record is deferred by `retryAfterMs` (held to 1 s – 12 h) without spending an attempt, the
+ * task's rate limiter (if it has one) holds off until then, and a circuit breaker does not count
+ * it as a failure.
  *
  * @example
  * ```ts
@@ -251,8 +252,15 @@ export class StoreError extends TierqError {
  */
 export class BackPressureError extends TierqError {
   readonly retryAfterMs: number;
+  /** The bounds a wait is held to: at least a second (no busy loop), at most 12 hours. */
+  static readonly MIN_MS = 1_000;
+  static readonly MAX_MS = 12 * 3_600_000;
+
   constructor(props: { retryAfterMs: number; reason?: string }, options?: ErrorOptions) {
-    const retryAfterMs = Number.isFinite(props.retryAfterMs) ? Math.max(0, Math.ceil(props.retryAfterMs)) : 0;
+    const asked = Number.isFinite(props.retryAfterMs)
+      ? Math.ceil(props.retryAfterMs)
+      : BackPressureError.MIN_MS;
+    const retryAfterMs = Math.min(BackPressureError.MAX_MS, Math.max(BackPressureError.MIN_MS, asked));
     const why = props.reason === undefined ? 'the downstream pushed back' : props.reason;
     super(`${why}; retry after ${retryAfterMs} ms`, options);
     this.name = 'BackPressureError';
@@ -272,6 +280,7 @@ export function retryAfterMs(header: string | null | undefined, nowMs = Date.now
   if (header === null || header === undefined) return undefined;
   const value = header.trim();
   if (/^\d+$/.test(value)) return Number(value) * 1_000;
-  const at = Date.parse(value);
+    // An HTTP date names its weekday and month; Date.parse alone would take "-5" as a year.
+  const at = /^[A-Za-z]{3}, /.test(value) ? Date.parse(value) : Number.NaN;
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }

@@ -7,21 +7,19 @@ import { type Output, table } from '../output.js';
 import { type BreakerView, breakerRows, breakerView } from './breaker.js';
 
 /** The `--json` shape, as documented: per-tier counts and the DLQ depth (plus per-minute counts when known). */
-function asJson(s: QueueSnapshot, breakers: readonly BreakerView[]) {
+/** The breakers, or why they could not be read (status still shows the queues). */
+type Breakers = readonly BreakerView[] | { readonly error: string };
+
+function asJson(s: QueueSnapshot, breakers: Breakers) {
   return {
     tiers: s.tiers,
     dlq: { visible: s.dlq.visible },
     ...(s.perMinute === undefined ? {} : { perMinute: s.perMinute }),
-    breakers,
+    ...('error' in breakers ? { breakersError: breakers.error } : { breakers }),
   };
 }
 
-function render(
-  out: Output,
-  s: QueueSnapshot,
-  breakers: readonly BreakerView[],
-  description: string,
-): string[] {
+function render(out: Output, s: QueueSnapshot, breakers: Breakers, description: string): string[] {
   const age = (seconds: number | null) => (seconds === null ? '-' : `${seconds}s`);
   const rows: (string | number)[][] = [['tier', 'visible', 'in flight', 'delayed', 'oldest']];
   for (const [tier, t] of Object.entries(s.tiers))
@@ -34,7 +32,8 @@ function render(
       ? 'last minute: not available (no CloudWatch data, or the local stack is not writing .tierq/monitor.json)'
       : `last minute: ${s.perMinute.completed} completed, ${s.perMinute.failed} failed attempts`,
   );
-  if (breakers.length > 0) lines.push('', ...breakerRows(out, breakers));
+  if ('error' in breakers) lines.push('', `circuit breakers: could not be read (${breakers.error})`);
+  else if (breakers.length > 0) lines.push('', ...breakerRows(out, breakers));
   return [out.style('dim', description), ...lines];
 }
 
@@ -61,10 +60,12 @@ export function statusCommand(program: Command, cli: Cli): void {
             dlqUrl: target.connection.dlq,
             activity: target.activity,
           }),
-          listBreakers({ client: target.dynamodb, tableName: target.connection.table }),
+          listBreakers({ client: target.dynamodb, tableName: target.connection.table }).catch(
+            (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+          ),
         ]);
         const nowMs = Date.now();
-        const breakers = stored.map((b) => breakerView(b, nowMs));
+        const breakers: Breakers = 'error' in stored ? stored : stored.map((b) => breakerView(b, nowMs));
         if (flags.json)
           return out.stream.write(
             `${JSON.stringify(asJson(s, breakers), null, flags.watch ? undefined : 2)}\n`,

@@ -17,8 +17,8 @@ export interface TaskQueueAlarmsInput {
   readonly queue: (tier: string) => sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly consumer: lambda.IFunction;
-  /** Records deferred by open circuit breakers (TaskQueue.metricBreakerDeferred). */
-  readonly breakerDeferred: cloudwatch.IMetric;
+  /** How long the longest-open circuit breaker has been open (TaskQueue.metricBreakerOpenSeconds). */
+  readonly breakerOpenSeconds: cloudwatch.IMetric;
   readonly topic: sns.ITopic;
   readonly dlqAlarmThreshold?: number;
   readonly consumerErrorsAlarmThreshold?: number;
@@ -54,13 +54,13 @@ export function createTaskQueueAlarms(scope: Construct, input: TaskQueueAlarmsIn
     }),
     new cloudwatch.Alarm(scope, 'BreakerOpenAlarm', {
       alarmDescription:
-        'A circuit breaker has kept tasks waiting for 15 minutes: its downstream is still failing. ' +
-        'See `tierq breaker list`',
-      metric: input.breakerDeferred,
-      threshold: 1,
-      evaluationPeriods: 3,
+        'A circuit breaker has been open for 15 minutes: its downstream is still failing. See `tierq breaker list`',
+      metric: input.breakerOpenSeconds,
+      threshold: 900,
+      evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      // Published only while records wait on it (and 0 when it closes): between those, keep the state.
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     }),
   ];
   for (const tier of input.tiers) {

@@ -130,7 +130,7 @@ export class TaskQueue extends Construct {
       queue: (tier) => this.queue(tier),
       deadLetterQueue: this.deadLetterQueue,
       consumer: this.consumer,
-      breakerDeferred: this.metricBreakerDeferred(),
+      breakerOpenSeconds: this.metricBreakerOpenSeconds(),
       topic: this.alarmTopic,
       ...(props.dlqAlarmThreshold === undefined ? {} : { dlqAlarmThreshold: props.dlqAlarmThreshold }),
       ...(props.consumerErrorsAlarmThreshold === undefined
@@ -264,6 +264,24 @@ export class TaskQueue extends Construct {
       dimensionsMap: { service: CONSUMER_SERVICE_NAME },
       period: Duration.minutes(5),
       statistic: 'Sum',
+      ...props,
+    });
+  }
+
+  /**
+   * How long the longest-open circuit breaker has been open, in seconds (maximum per 5 minutes):
+   * published whenever records wait on an open breaker, and 0 when a probe closes it.
+   *
+   * @example
+   * new cloudwatch.Alarm(this, 'OpenAnHour', { metric: queue.metricBreakerOpenSeconds(), threshold: 3_600, evaluationPeriods: 1 });
+   */
+  metricBreakerOpenSeconds(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName: 'BreakerOpenSeconds',
+      dimensionsMap: { service: CONSUMER_SERVICE_NAME },
+      period: Duration.minutes(5),
+      statistic: 'Maximum',
       ...props,
     });
   }

@@ -82,6 +82,11 @@ export interface BatchState {
   budgetMs: number;
   /** When the invocation started, epoch ms on this host's clock (SQS's receive is before it). */
   startedAtMs: number;
+  /**
+   * Called as each record's run ends, before the other records' runs have: what must follow one
+   * run at once (a circuit breaker's probe settles here, so its claim never outlives its run).
+   */
+  readonly onRunEnd: ((state: RecordState) => Promise<void>)[];
 }
 
 const batches = new WeakMap<object, BatchState>();
@@ -98,7 +103,7 @@ const batches = new WeakMap<object, BatchState>();
 export function batchOf(event: object): BatchState {
   let batch = batches.get(event);
   if (!batch) {
-    batch = { records: [], budgetMs: Number.POSITIVE_INFINITY, startedAtMs: Date.now() };
+    batch = { records: [], budgetMs: Number.POSITIVE_INFINITY, startedAtMs: Date.now(), onRunEnd: [] };
     batches.set(event, batch);
   }
   return batch;

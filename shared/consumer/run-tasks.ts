@@ -51,5 +51,11 @@ async function runOne(state: RecordState, context: Context, marginMs: number): P
  */
 export async function runTasks(batch: BatchState, context: Context): Promise<void> {
   const marginMs = deadlineMarginMs(batch.budgetMs);
-  await Promise.all(pending(batch).map((state) => runOne(state, context, marginMs)));
+  await Promise.all(
+    pending(batch).map(async (state) => {
+      await runOne(state, context, marginMs);
+      // Listeners contain their own failures (they must not fail the batch).
+      for (const listener of batch.onRunEnd) await listener(state);
+    }),
+  );
 }

@@ -182,10 +182,12 @@ export class DynamoBreakerStore {
             ':now': nowMs,
             ':seen': seenOpenUntil,
           },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       ),
     );
-    return claimed.ok;
+    // An SDK retry of a claim whose first response was lost finds the claim already its own.
+    return claimed.ok || claimed.old?.probeOwner === owner;
   }
 
   /**
@@ -205,7 +207,7 @@ export class DynamoBreakerStore {
       ? {
           UpdateExpression:
             'SET openUntil = :zero, failures = :zero, windowStart = :now, resetMs = :base, updatedAt = :now ' +
-            'REMOVE probeUntil, probeOwner',
+            'REMOVE probeUntil, probeOwner, forcedBy',
           ExpressionAttributeValues: {
             ':zero': 0,
             ':now': nowMs,
@@ -215,8 +217,9 @@ export class DynamoBreakerStore {
         }
       : {
           UpdateExpression:
-            'SET openUntil = :until, resetMs = :reset, openedAt = :now, updatedAt = :now, ' +
-            'opens = if_not_exists(opens, :zero) + :one REMOVE probeUntil, probeOwner',
+            // openedAt stays: it is when the outage began, which the open-age alarm measures from.
+            'SET openUntil = :until, resetMs = :reset, updatedAt = :now, ' +
+            'opens = if_not_exists(opens, :zero) + :one REMOVE probeUntil, probeOwner, forcedBy',
           ExpressionAttributeValues: {
             ':until': nowMs + resetMs,
             ':reset': resetMs,

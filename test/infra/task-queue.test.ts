@@ -158,14 +158,14 @@ describe('TaskQueue in the tierq stack', () => {
       Namespace: 'AWS/Lambda',
       AlarmActions: [topic],
     });
-    // The consumer's own total (service dimension only), in the construct's namespace.
+    // The consumer's own gauge (service dimension only), in the construct's namespace.
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'BreakerDeferred',
+      MetricName: 'BreakerOpenSeconds',
       Namespace: Match.stringLikeRegexp('^tierq/'),
       Dimensions: [{ Name: 'service', Value: 'tierq' }],
-      Statistic: 'Sum',
-      Period: 300,
-      EvaluationPeriods: 3,
+      Statistic: 'Maximum',
+      Threshold: 900,
+      TreatMissingData: 'ignore',
       AlarmActions: [topic],
     });
   });

@@ -139,6 +139,75 @@ describe('circuit breaker in the consumer', () => {
   });
 });
 
+describe('the half-open probe', () => {
+  it('waits with the others when it fails on its last attempt, instead of going to the DLQ', async () => {
+    const api = downstream();
+    const task = defineTask({
+      name: 'last-chance',
+      schema: z.object({ n: z.number() }),
+      breaker: { name: 'fragile', failureThreshold: 1, resetTimeoutMs: 1_000 },
+      retry: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 100 },
+      handler: ({ n }, ctx) => api.call(n, ctx.attempt),
+    });
+    const h = await consumerHarness({ tasks: [task] });
+    const id = await h.send('normal', { task: 'last-chance', payload: { n: 1 } });
+    // Attempt 1 fails and opens the breaker; attempt 2, its last, is the probe, and fails too.
+    await h.invoke(await receiveAll(h, 'normal', 1));
+    await sleep(1_100);
+    await h.invoke(await receiveAll(h, 'normal', 1));
+    expect(api.calls.map((c) => c.attempt)).toEqual([1, 2]);
+    expect(await h.deadLetters()).toEqual([]);
+    const reopened = (await breakerStore(h).read(['fragile'])).get('fragile');
+    expect(reopened).toMatchObject({ opens: 2, resetMs: 2_000 });
+
+    // Back up: the next probe is the same task, still on its last attempt, and it succeeds.
+    api.up = true;
+    await waitFor(
+      async () => {
+        const event = await h.receive('normal', 10, 1);
+        if (event.Records.length > 0) await h.invoke(event);
+        return api.calls.length === 3;
+      },
+      { timeoutMs: 15_000, intervalMs: 0, message: 'the second probe' },
+    );
+    expect(api.calls[2]).toMatchObject({ attempt: 2 });
+    expect(await h.taskState(id)).toMatchObject({ status: 'succeeded' });
+    expect(await h.deadLetters()).toEqual([]);
+  }, 30_000);
+
+  it('settles as soon as its own run ends, while slower batch-mates still run', async () => {
+    const store: { state?: string } = {};
+    let readState: () => Promise<string> = async () => 'unread';
+    const probe = defineTask({
+      name: 'quick',
+      schema: z.object({}),
+      breaker: { name: 'settles-early', failureThreshold: 1, resetTimeoutMs: 60_000 },
+      handler: () => 'ok',
+    });
+    const slow = defineTask({
+      name: 'slow',
+      schema: z.object({}),
+      handler: async () => {
+        await sleep(1_000);
+        store.state = await readState();
+      },
+    });
+    const h = await consumerHarness({ tasks: [probe, slow] });
+    readState = async () =>
+      breakerStateOf((await breakerStore(h).read(['settles-early'])).get('settles-early'), Date.now());
+    await forceBreaker({ client: dynamoClient(), tableName: h.config.tableName }, 'settles-early', 'open', {
+      by: 'test',
+      untilMs: Date.now() - 1,
+    });
+    await h.send('high', { task: 'quick', payload: {} });
+    await h.send('high', { task: 'slow', payload: {} });
+    const response = await h.invoke(await receiveAll(h, 'high', 2));
+    expect(response.batchItemFailures).toEqual([]);
+    // Read from inside the slow task, a second after the probe ran: already closed.
+    expect(store.state).toBe(BreakerState.closed);
+  });
+});
+
 describe('back-pressure from a downstream', () => {
   it('defers the record by the time asked, without spending an attempt, and holds the rate limiter', async () => {
     const attempts: number[] = [];
@@ -175,8 +244,9 @@ describe('back-pressure from a downstream', () => {
 });
 
 describe('a half-open breaker under concurrency', () => {
-  it('lets exactly one of 20 concurrent consumers run a probe, 50 times over', async () => {
+  it('lets exactly one of 20 concurrent consumers claim the probe, 50 times over', async () => {
     let runs = 0;
+    let claims = 0;
     const task = defineTask({
       name: 'probe-me',
       schema: z.object({}),
@@ -185,7 +255,20 @@ describe('a half-open breaker under concurrency', () => {
         runs += 1;
       },
     });
-    const h = await consumerHarness({ tasks: [task] });
+    const h = await consumerHarness({
+      tasks: [task],
+      wrapBreakers: (store) => ({
+        read: store.read.bind(store),
+        recordFailures: store.recordFailures.bind(store),
+        settleProbe: store.settleProbe.bind(store),
+        releaseProbe: store.releaseProbe.bind(store),
+        claimProbe: async (...args) => {
+          const claimed = await store.claimProbe(...args);
+          if (claimed) claims += 1;
+          return claimed;
+        },
+      }),
+    });
     // Twenty consumers: each its own handler, stores and clients, as separate Lambda environments.
     const consumers = Array.from({ length: 20 }, () => h.makeHandler());
     const where = { client: dynamoClient(), tableName: h.config.tableName };
@@ -199,14 +282,16 @@ describe('a half-open breaker under concurrency', () => {
       const event = await receiveAll(h, 'high', 20);
       // Half-open: its opening has passed and no probe is out.
       await forceBreaker(where, 'contended', 'open', { by: 'test', untilMs: Date.now() - 1 });
-      const before = runs;
+      const [runsBefore, claimsBefore] = [runs, claims];
       await Promise.all(
         consumers.map((consumer, i) => {
           const record = event.Records[i];
           return record ? h.invoke({ Records: [record] }, consumer) : undefined;
         }),
       );
-      expect(runs - before, `round ${round}`).toBe(1);
+      expect(claims - claimsBefore, `round ${round}`).toBe(1);
+      // The probe ran; a consumer that read the breaker after the probe closed it ran its record too.
+      expect(runs - runsBefore, `round ${round}`).toBeGreaterThanOrEqual(1);
       // The probe succeeded: closed for everyone.
       const stored = (await breakerStore(h).read(['contended'])).get('contended');
       expect(breakerStateOf(stored, Date.now()), `round ${round}`).toBe(BreakerState.closed);

@@ -14,6 +14,7 @@ import {
   BreakerState,
   breakerStateOf,
   defineBreaker,
+  nextResetMs,
   type StoredBreaker,
 } from '../../breaker.js';
 import { BackPressureError, ConfigError } from '../../errors.js';
@@ -34,10 +35,14 @@ export const BreakerMetric = {
   probe: 'BreakerProbe',
   /** Records deferred because their breaker was open or its probe was out. */
   deferred: 'BreakerDeferred',
+  /** Seconds since an open breaker first opened (0 when its probe closes it): what the alarm watches. */
+  openSeconds: 'BreakerOpenSeconds',
 } as const;
 
 /** How long records wait while their half-open breaker's probe is out, before looking again. */
 export const PROBE_WAIT_MS = 2_000;
+/** The longest they wait for a probe another consumer holds (its claim may last the task's timeout). */
+export const MAX_PROBE_WAIT_MS = 10_000;
 /** How long past the task's timeout a probe's claim lasts: then another consumer may probe. */
 const PROBE_LEASE_SLACK_MS = 5_000;
 
@@ -92,33 +97,49 @@ interface Probe {
   readonly owner: string;
 }
 
-function publish(metrics: Metrics, breaker: string, name: string, value: number): void {
-  if (value <= 0) return;
+function publish(
+  metrics: Metrics,
+  breaker: string,
+  name: string,
+  value: number,
+  unit: (typeof MetricUnit)[keyof typeof MetricUnit] = MetricUnit.Count,
+): void {
+  if (unit === MetricUnit.Count && value <= 0) return;
   try {
     // Once per breaker and once in total: the construct's alarm watches the total.
-    metrics.addMetric(name, MetricUnit.Count, value);
+    metrics.addMetric(name, unit, value);
     metrics.publishStoredMetrics();
     metrics.addDimension('breaker', breaker);
-    metrics.addMetric(name, MetricUnit.Count, value);
+    metrics.addMetric(name, unit, value);
     metrics.publishStoredMetrics();
   } catch (error) {
     logger.error('could not publish breaker metrics', { breaker, error });
   }
 }
 
+/** The record to probe with: the one with the most attempts left, so a failed probe costs least. */
+function probeCandidate(states: readonly RecordState[]): RecordState | undefined {
+  return [...states].sort((a, b) => a.attempt - b.attempt)[0];
+}
+
 /**
- * Applies each task's circuit breaker to the batch, and defers records whose task reported
- * back-pressure.
+ * Applies each task's circuit breaker to the batch.
  *
  * Before the tasks run: one consistent read of the batch's breakers (none for a batch without
  * breaker tasks). Open: its records are deferred until it turns half-open, without running and
  * without spending an attempt. Half-open: one conditional claim; the claimant runs one record as
- * the probe and defers the others by {@link PROBE_WAIT_MS}; every other consumer defers them too.
+ * the probe (the one with the most attempts left) and defers the others by
+ * {@link PROBE_WAIT_MS}; a consumer that reads a live claim defers them until it lapses (at most
+ * {@link MAX_PROBE_WAIT_MS}) without trying to claim.
  *
- * After: a probe's outcome closes the breaker or opens it again for twice as long (capped); the
- * failures of a closed breaker's tasks are added to its window in one write per breaker, which
- * opens it at the threshold. These writes never fail a record (its outcome is already decided);
- * a lost one is logged, and a probe claim that is never settled lapses after its lease.
+ * The probe settles as soon as its run ends (`BatchState.onRunEnd`), so its claim — the task's
+ * timeout plus 5 s — never outlives it: success closes the breaker; a downstream failure opens it
+ * again for twice as long (capped) and defers the probe record without spending its attempt; any
+ * other error (a `PermanentTaskError`) gives the claim back, leaving the record to the retries.
+ *
+ * After: the failures of a closed breaker's tasks are added to its window in one write per
+ * breaker, which opens it at the threshold. These writes never fail a record (its outcome is
+ * already decided); a lost one is logged, and a claim that is never settled lapses at its lease.
  *
  * @example
  * middy(core).use(startInTime(runtime)).use(circuitBreaker(runtime)).use(rateLimit(runtime));
@@ -129,11 +150,14 @@ export function circuitBreaker(
   },
 ): middy.MiddlewareObj<SQSEvent, SQSBatchResponse, Error, Context> {
   const probes = new WeakMap<RecordState, Probe>();
+  /** Probe records, settled or not: their failures are not counted again after the batch. */
+  const probed = new WeakSet<RecordState>();
   const random = runtime.random ?? Math.random;
 
   const circuitBreakerBefore: Fn = async (request) => {
+    const batch = batchOf(request.event);
     const groups = new Map<string, { breaker: Breaker; states: RecordState[] }>();
-    for (const state of pending(batchOf(request.event))) {
+    for (const state of pending(batch)) {
       const breaker = breakerOf(state.task);
       if (!breaker) continue;
       const group = groups.get(breaker.name) ?? { breaker, states: [] };
@@ -155,7 +179,7 @@ export function circuitBreaker(
     const deferrals: Deferral[] = [];
     const defer = (states: readonly RecordState[], delayMs: number, reason: string) => {
       states.forEach((state, i) => {
-        // Spread, so a backlog does not come back all in one second.
+        // Spread (up to 100 ms a record, 5 s at most), so a backlog does not come back at once.
         const spreadMs = Math.floor(random() * Math.min(5_000, 100 * (i + 1)));
         deferrals.push({ state, delayMs: delayMs + spreadMs, cause: DeferCause.breakerOpen, reason });
       });
@@ -168,6 +192,14 @@ export function circuitBreaker(
         if (state === BreakerState.closed || current === undefined) return;
         if (state === BreakerState.open) {
           const until = current.openUntil;
+          const openFor = (nowMs - (current.openedAt ?? nowMs)) / 1_000;
+          publish(
+            runtime.metrics,
+            breaker.name,
+            BreakerMetric.openSeconds,
+            Math.max(0, openFor),
+            MetricUnit.Seconds,
+          );
           defer(
             states,
             until - nowMs,
@@ -175,15 +207,21 @@ export function circuitBreaker(
           );
           return;
         }
-        const [first, ...rest] = states;
+        const waiting = `circuit breaker "${breaker.name}" is half-open: waiting for its probe`;
+        if (current.probeUntil !== undefined && current.probeUntil > nowMs) {
+          // Another consumer's probe is out: wait for it rather than ask for a claim that must fail.
+          const waitMs = Math.min(MAX_PROBE_WAIT_MS, Math.max(PROBE_WAIT_MS, current.probeUntil - nowMs));
+          defer(states, waitMs, waiting);
+          return;
+        }
+        const probe = probeCandidate(states);
+        if (!probe) return;
         const owner = randomUUID();
-        const leaseUntil =
-          nowMs + (first?.task?.timeoutMs ?? batchOf(request.event).budgetMs) + PROBE_LEASE_SLACK_MS;
+        const runMs = Math.min(probe.task?.timeoutMs ?? batch.budgetMs, batch.budgetMs);
+        const leaseUntil = nowMs + (Number.isFinite(runMs) ? runMs : 900_000) + PROBE_LEASE_SLACK_MS;
         let claimed = false;
         try {
-          claimed =
-            first !== undefined &&
-            (await store.claimProbe(breaker.name, current.openUntil, nowMs, leaseUntil, owner));
+          claimed = await store.claimProbe(breaker.name, current.openUntil, nowMs, leaseUntil, owner);
         } catch (error) {
           logger.error('could not claim the circuit breaker probe; records will be redelivered', {
             breaker: breaker.name,
@@ -192,20 +230,27 @@ export function circuitBreaker(
           for (const s of states) fail(s, `circuit breaker "${breaker.name}" unavailable`, error);
           return;
         }
-        const waiting = `circuit breaker "${breaker.name}" is half-open: waiting for its probe`;
-        if (claimed && first) {
-          probes.set(first, { breaker, stored: current, owner });
-          publish(runtime.metrics, breaker.name, BreakerMetric.probe, 1);
-          logger.info('circuit breaker half-open: this record is its probe', {
-            breaker: breaker.name,
-            taskId: first.envelope?.id,
-          });
-          defer(rest, PROBE_WAIT_MS, waiting);
-        } else {
+        if (!claimed) {
           defer(states, PROBE_WAIT_MS, waiting);
+          return;
         }
+        probes.set(probe, { breaker, stored: current, owner });
+        probed.add(probe);
+        publish(runtime.metrics, breaker.name, BreakerMetric.probe, 1);
+        logger.info('circuit breaker half-open: this record is its probe', {
+          breaker: breaker.name,
+          taskId: probe.envelope?.id,
+        });
+        defer(
+          states.filter((s) => s !== probe),
+          PROBE_WAIT_MS,
+          waiting,
+        );
       }),
     );
+    if ([...groups.values()].some(({ states }) => states.some((s) => probes.has(s)))) {
+      batch.onRunEnd.push((state) => settleProbe(state));
+    }
     await deferOrFail(runtime, deferrals);
     const deferred = new Map<string, number>();
     for (const d of deferrals) {
@@ -224,12 +269,9 @@ export function circuitBreaker(
     const failures = new Map<string, { breaker: Breaker; count: number; lastError: string }>();
     const writes: Promise<unknown>[] = [];
     for (const state of records) {
-      const probe = probes.get(state);
-      if (probe) {
-        probes.delete(state);
-        writes.push(settleProbe(store, state, probe, nowMs));
-        continue;
-      }
+      // A probe whose record never ran (deferred as a duplicate, rate-limited…).
+      if (probes.has(state)) writes.push(settleProbe(state));
+      if (probed.has(state)) continue;
       const breaker = breakerOf(state.task);
       if (!breaker || state.run?.ok !== false || !breaker.isFailure(state.run.error)) continue;
       const entry = failures.get(breaker.name) ?? { breaker, count: 0, lastError: '' };
@@ -258,26 +300,45 @@ export function circuitBreaker(
     await Promise.all(writes);
   }
 
-  async function settleProbe(store: BreakerStore, state: RecordState, probe: Probe, nowMs: number) {
+  /** Settles the probe `state` holds, if it holds one; never throws. */
+  async function settleProbe(state: RecordState): Promise<void> {
+    const probe = probes.get(state);
+    const store = runtime.breakers;
+    if (!probe || !store) return;
+    probes.delete(state);
     const { breaker, owner, stored } = probe;
+    const nowMs = runtime.now();
     try {
-      if (state.run === undefined) {
-        // It never ran (deferred as a duplicate, rate-limited…): another may probe at once.
+      const run = state.run;
+      if (run === undefined || (!run.ok && !breaker.isFailure(run.error))) {
+        // It never ran, or failed for a reason that says nothing of the downstream: another may probe.
         await store.releaseProbe(breaker.name, owner);
         return;
       }
-      const ok = state.run.ok || !breaker.isFailure(state.run.error);
-      const settled = await store.settleProbe(breaker, stored, owner, ok, nowMs);
+      const settled = await store.settleProbe(breaker, stored, owner, run.ok, nowMs);
       if (!settled) {
-        logger.warn('circuit breaker probe settled too late: its claim had lapsed or was overridden', {
+        logger.warn('circuit breaker probe settled too late: its claim was overridden', {
           breaker: breaker.name,
         });
-      } else if (ok) {
-        logger.info('circuit breaker closed: its probe succeeded', { breaker: breaker.name });
-      } else {
-        publish(runtime.metrics, breaker.name, BreakerMetric.opened, 1);
-        logger.warn('circuit breaker opened again: its probe failed', { breaker: breaker.name });
+        return;
       }
+      if (run.ok) {
+        publish(runtime.metrics, breaker.name, BreakerMetric.openSeconds, 0, MetricUnit.Seconds);
+        logger.info('circuit breaker closed: its probe succeeded', { breaker: breaker.name });
+        return;
+      }
+      publish(runtime.metrics, breaker.name, BreakerMetric.opened, 1);
+      const resetMs = nextResetMs(breaker, stored);
+      logger.warn('circuit breaker opened again: its probe failed', { breaker: breaker.name, resetMs });
+      // The outage's doing, not the task's: the probe waits with the others, its attempt unspent.
+      await deferOrFail(runtime, [
+        {
+          state,
+          delayMs: resetMs,
+          cause: DeferCause.breakerOpen,
+          reason: `it was circuit breaker "${breaker.name}"'s probe, which failed: ${describeError(run.error).slice(0, 200)}`,
+        },
+      ]);
     } catch (error) {
       logger.error('could not settle the circuit breaker probe; its claim lapses at its lease', {
         breaker: breaker.name,

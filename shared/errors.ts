@@ -280,7 +280,7 @@ export function retryAfterMs(header: string | null | undefined, nowMs = Date.now
   if (header === null || header === undefined) return undefined;
   const value = header.trim();
   if (/^\d+$/.test(value)) return Number(value) * 1_000;
-    // An HTTP date names its weekday and month; Date.parse alone would take "-5" as a year.
+  // An HTTP date names its weekday and month; Date.parse alone would take "-5" as a year.
   const at = /^[A-Za-z]{3}, /.test(value) ? Date.parse(value) : Number.NaN;
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }

@@ -6,6 +6,7 @@ import type { ConsumerConfig } from '../shared/consumer/config.js';
 import { createConsumer } from '../shared/consumer/consumer.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../shared/declaration.js';
 import { defineTask, type IdempotencyMode, TaskRegistry } from '../shared/registry.js';
+import { DynamoPausedTasks } from '../shared/stores/dynamo-pause-store.js';
 import { DynamoRateLimiter } from '../shared/stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../shared/stores/dynamo-task-store.js';
 import { RequestCounter } from './lib/counting.js';
@@ -114,6 +115,7 @@ export async function createVariant(
     sqs,
     store: new DynamoTaskStore(client, table),
     limiter: new DynamoRateLimiter(client, table),
+    pauses: new DynamoPausedTasks(client, table),
     metrics: new Metrics({ namespace: 'tierq-bench' }),
     now: Date.now,
     maxHopSeconds: config.maxHopSeconds,

@@ -15,6 +15,10 @@ import { batchVerdict, toSqsRecord } from './sqs-event.js';
 /** One `AWS::Lambda::EventSourceMapping` on an SQS queue, resolved to local values. */
 export interface SqsEventSourceMapping {
   readonly logicalId: string;
+  /** The mapping's id (what `Ref` returns), as the local Lambda API knows it. */
+  readonly uuid: string;
+  /** `arn:aws:lambda:<region>:<account>:event-source-mapping:<uuid>`. */
+  readonly arn: string;
   readonly queueUrl: string;
   readonly queueArn: string;
   readonly batchSize: number;
@@ -67,9 +71,35 @@ export interface EventSourceRunnerOptions {
   readonly faults?: RunnerFaults;
 }
 
+/** A mapping as Lambda's `GetEventSourceMapping` describes it. */
+export interface MappingStatus {
+  readonly uuid: string;
+  readonly arn: string;
+  readonly logicalId: string;
+  readonly queueArn: string;
+  readonly functionArn: string;
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  readonly maximumConcurrency: number;
+  readonly reportBatchItemFailures: boolean;
+  /** `Enabled`, `Disabling` (a receive is still in flight) or `Disabled`. */
+  readonly state: 'Enabled' | 'Disabling' | 'Disabled';
+  /** Epoch seconds of the last change of state (or of the start). */
+  readonly lastModified: number;
+}
+
 /** Running event source mappings. */
 export interface EventSourceRunner {
   stats(): readonly MappingStats[];
+  /** Every mapping's configuration and state. */
+  mappings(): readonly MappingStatus[];
+  /**
+   * Enables or disables a mapping, as `UpdateEventSourceMapping` with `Enabled` does: disabled,
+   * its pollers start no receive (a batch already received still runs) and its state is
+   * `Disabling` until the receives in flight have answered, then `Disabled`. Undefined for an
+   * unknown id.
+   */
+  setEnabled(uuid: string, enabled: boolean): MappingStatus | undefined;
   /**
    * Stops polling at once and waits up to `graceMs` for running invocations; records of
    * invocations still running afterwards are left on their queue, never deleted.
@@ -78,7 +108,12 @@ export interface EventSourceRunner {
 }
 
 const MAX_RECEIVE = 10;
-const MAX_WAIT_SECONDS = 20;
+/**
+ * Longest wait of one receive. Lambda long-polls up to 20 s; the runner waits at most this, so a
+ * disabled mapping's receives in flight end this soon (fauxqs, unlike SQS, would hand a message
+ * to a long poll whose client had gone, so a receive is never aborted to disable a mapping).
+ */
+const MAX_WAIT_SECONDS = 2;
 const RETRY_AFTER_ERROR_MS = 1_000;
 /** How many of a mapping's last invocations its median duration is taken over. */
 const RECENT_INVOCATIONS = 51;
@@ -114,6 +149,33 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
   const controller = new AbortController();
   // Every poller's in-flight receive listens on this one signal; hundreds are expected, not a leak.
   setMaxListeners(0, controller.signal);
+  /** Per mapping: enabled or not, receives in flight, when it last changed, and parked pollers. */
+  const control = options.mappings.map(() => ({
+    enabled: true,
+    receiving: 0,
+    lastModified: Math.floor(Date.now() / 1000),
+    wake: [] as (() => void)[],
+  }));
+  controller.signal.addEventListener('abort', () => {
+    for (const c of control) for (const wake of c.wake.splice(0)) wake();
+  });
+  const statusOf = (i: number): MappingStatus => {
+    const m = options.mappings[i] as SqsEventSourceMapping;
+    const c = control[i] as (typeof control)[number];
+    return {
+      uuid: m.uuid,
+      arn: m.arn,
+      logicalId: m.logicalId,
+      queueArn: m.queueArn,
+      functionArn: m.fn.definition.arn,
+      batchSize: m.batchSize,
+      maxBatchingWindowSeconds: m.maxBatchingWindowSeconds,
+      maximumConcurrency: m.maximumConcurrency,
+      reportBatchItemFailures: m.reportBatchItemFailures,
+      state: c.enabled ? 'Enabled' : c.receiving > 0 ? 'Disabling' : 'Disabled',
+      lastModified: c.lastModified,
+    };
+  };
   const stats = options.mappings.map(
     (m): MappingStats => ({
       logicalId: m.logicalId,
@@ -130,12 +192,27 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
     }),
   );
 
-  const gather = async (m: SqsEventSourceMapping): Promise<Message[]> => {
+  const gather = async (m: SqsEventSourceMapping, i: number): Promise<Message[]> => {
+    const c = control[i] as (typeof control)[number];
+    c.receiving += 1;
+    try {
+      return await gatherWhileEnabled(m, c);
+    } finally {
+      c.receiving -= 1;
+      if (!c.enabled && c.receiving === 0) c.lastModified = Math.floor(Date.now() / 1000);
+    }
+  };
+
+  const gatherWhileEnabled = async (
+    m: SqsEventSourceMapping,
+    c: (typeof control)[number],
+  ): Promise<Message[]> => {
     const windowMs = m.maxBatchingWindowSeconds * 1000;
     const gathering = windowMs > 0 || m.batchSize > MAX_RECEIVE;
     const messages: Message[] = [];
     let windowEnd: number | undefined;
-    for (;;) {
+    // Disabled mid-window: what was gathered still runs, as a batch in flight does on Lambda.
+    while (c.enabled) {
       const remainingMs = windowEnd === undefined ? MAX_WAIT_SECONDS * 1000 : windowEnd - Date.now();
       if (remainingMs <= 0) break;
       const { Messages = [] } = await sqsOf(m).send(
@@ -258,10 +335,15 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
     s.succeeded += deleted;
   };
 
-  const poller = async (m: SqsEventSourceMapping, s: MappingStats): Promise<void> => {
+  const poller = async (m: SqsEventSourceMapping, s: MappingStats, i: number): Promise<void> => {
+    const c = control[i] as (typeof control)[number];
     while (!controller.signal.aborted) {
+      if (!c.enabled) {
+        await new Promise<void>((resolve) => c.wake.push(resolve));
+        continue;
+      }
       try {
-        const messages = await gather(m);
+        const messages = await gather(m, i);
         // Received during shutdown: left alone, they reappear after their visibility timeout.
         if (messages.length === 0 || controller.signal.aborted) continue;
         const again = options.faults?.duplicate?.({ mapping: m.logicalId, messages, duplicate: false });
@@ -280,12 +362,27 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
   };
 
   const running = options.mappings.flatMap((m, i) =>
-    Array.from({ length: m.maximumConcurrency }, () => poller(m, stats[i] as MappingStats)),
+    Array.from({ length: m.maximumConcurrency }, () => poller(m, stats[i] as MappingStats, i)),
   );
 
   let stopping: Promise<{ drained: boolean }> | undefined;
   return {
     stats: () => stats,
+    mappings: () => options.mappings.map((_, i) => statusOf(i)),
+    setEnabled(uuid, enabled) {
+      const i = options.mappings.findIndex((m) => m.uuid === uuid);
+      const c = control[i];
+      if (c === undefined) return undefined;
+      if (c.enabled !== enabled) {
+        c.enabled = enabled;
+        c.lastModified = Math.floor(Date.now() / 1000);
+        log(
+          `${options.mappings[i]?.logicalId}: ${enabled ? 'enabled' : 'disabled'} (UpdateEventSourceMapping)`,
+        );
+        if (enabled) for (const wake of c.wake.splice(0)) wake();
+      }
+      return statusOf(i);
+    },
     stop(graceMs) {
       stopping ??= (async () => {
         controller.abort();

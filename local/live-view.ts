@@ -32,6 +32,7 @@ export const TASK_COLUMNS = [
   ['retried', 'TaskRetried'],
   ['deferred', 'TaskDeferred'],
   ['rate-ltd', 'TaskRateLimited'],
+  ['paused', 'TaskPaused'],
   ['duplicate', 'TaskDuplicate'],
   ['dead', 'TaskDeadLettered'],
 ] as const;

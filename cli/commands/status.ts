@@ -1,26 +1,55 @@
 import { type Command, Option } from 'commander';
 import { type QueueSnapshot, snapshot } from '../../shared/monitoring/snapshot.js';
+import type { PauseNote } from '../../shared/pause/pause-notes.js';
+import { type PauseStatus, pauseStatus } from '../../shared/pause/pause-status.js';
 import { parseDuration } from '../args.js';
 import type { Cli } from '../cli.js';
 import { type Output, table } from '../output.js';
 
-/** The `--json` shape, as documented: per-tier counts and the DLQ depth (plus per-minute counts when known). */
-function asJson(s: QueueSnapshot) {
+/** Pauses as read, or why they could not be. */
+type Pauses = PauseStatus | { readonly error: string };
+
+/**
+ * The `--json` shape, as documented: per-tier counts, the DLQ depth, paused tasks and tiers (or
+ * the error reading them), plus per-minute counts when known.
+ */
+function asJson(s: QueueSnapshot, paused: Pauses) {
   return {
     tiers: s.tiers,
     dlq: { visible: s.dlq.visible },
+    paused,
     ...(s.perMinute === undefined ? {} : { perMinute: s.perMinute }),
   };
 }
 
-function render(out: Output, s: QueueSnapshot, description: string): string[] {
+function pauseLines(out: Output, paused: Pauses): string[] {
+  if ('error' in paused) return [`paused: ${out.style('red', `could not read (${paused.error})`)}`];
+  if (paused.tasks.length === 0 && paused.tiers.length === 0) return ['paused: none'];
+  const by = (n: Partial<PauseNote>) =>
+    n.pausedAt === undefined
+      ? ''
+      : `since ${n.pausedAt} by ${n.pausedBy}${n.reason === undefined ? '' : ` (${n.reason})`}`;
+  const rows: string[][] = [
+    ...paused.tasks.map((t) => ['task', t.name, 'paused', by(t)]),
+    ...paused.tiers.map((t) => ['tier', t.name, t.state, by(t)]),
+  ];
+  return ['paused:', ...table(rows).map((line) => `  ${out.style('yellow', line)}`)];
+}
+
+function render(out: Output, s: QueueSnapshot, paused: Pauses, description: string): string[] {
   const age = (seconds: number | null) => (seconds === null ? '-' : `${seconds}s`);
   const rows: (string | number)[][] = [['tier', 'visible', 'in flight', 'delayed', 'oldest']];
   for (const [tier, t] of Object.entries(s.tiers))
     rows.push([tier, t.visible, t.inFlight, t.delayed, age(t.oldestAgeSeconds)]);
   const [header = '', ...body] = table(rows);
   const dlq = s.dlq.visible > 0 ? out.style('red', String(s.dlq.visible)) : String(s.dlq.visible);
-  const lines = [out.style('bold', header), ...body, '', `dead-letter queue: ${dlq}`];
+  const lines = [
+    out.style('bold', header),
+    ...body,
+    '',
+    `dead-letter queue: ${dlq}`,
+    ...pauseLines(out, paused),
+  ];
   lines.push(
     s.perMinute === undefined
       ? 'last minute: not available (no CloudWatch data, or the local stack is not writing .tierq/monitor.json)'
@@ -29,7 +58,7 @@ function render(out: Output, s: QueueSnapshot, description: string): string[] {
   return [out.style('dim', description), ...lines];
 }
 
-/** `tierq status`: depth, in flight, delayed and oldest age per tier; DLQ depth; per-minute counts. */
+/** `tierq status`: depth, in flight, delayed and oldest age per tier; DLQ depth; pauses; per-minute counts. */
 export function statusCommand(program: Command, cli: Cli): void {
   program
     .command('status')
@@ -45,15 +74,28 @@ export function statusCommand(program: Command, cli: Cli): void {
       const target = await cli.connect(command);
       const { out } = cli;
       const once = async () => {
-        const s = await snapshot({
-          sqs: target.sqs,
-          queues: target.connection.queues,
-          dlqUrl: target.connection.dlq,
-          activity: target.activity,
-        });
+        const [s, paused] = await Promise.all([
+          snapshot({
+            sqs: target.sqs,
+            queues: target.connection.queues,
+            dlqUrl: target.connection.dlq,
+            activity: target.activity,
+          }),
+          pauseStatus(
+            { client: target.dynamodb, tableName: target.connection.table },
+            target.lambda,
+            target.connection.eventSourceMappings ?? {},
+          ).catch((error: unknown): Pauses => {
+            // The depths still show; the exit code says something could not be read.
+            if (!flags.watch) process.exitCode = 1;
+            return { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+          }),
+        ]);
         if (flags.json)
-          return out.stream.write(`${JSON.stringify(asJson(s), null, flags.watch ? undefined : 2)}\n`);
-        const lines = render(out, s, `${target.description} at ${new Date().toISOString()}`);
+          return out.stream.write(
+            `${JSON.stringify(asJson(s, paused), null, flags.watch ? undefined : 2)}\n`,
+          );
+        const lines = render(out, s, paused, `${target.description} at ${new Date().toISOString()}`);
         // On a terminal, --watch redraws in place; piped, it appends one block per refresh.
         if (flags.watch && out.colour) out.stream.write('\x1b[2J\x1b[H');
         out.stream.write(`${lines.join('\n')}\n${flags.watch && !out.colour ? '\n' : ''}`);

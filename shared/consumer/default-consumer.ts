@@ -6,6 +6,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { TaskRegistry } from '../registry.js';
+import { DynamoPausedTasks } from '../stores/dynamo-pause-store.js';
 import { DynamoRateLimiter } from '../stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../stores/dynamo-task-store.js';
 import type { ConsumerConfig } from './config.js';
@@ -21,7 +22,7 @@ export interface DefaultConsumerOptions {
 
 /**
  * The consumer a Lambda entry point usually wants: {@link createConsumer} with the task store
- * and rate limiter on the stack's table, Powertools Metrics and the real clock. Call it at module
+ * rate limiter and paused tasks on the stack's table, Powertools Metrics and the real clock. Call it at module
  * scope, so its clients are reused across invocations. Endpoints come from `AWS_ENDPOINT_URL_*`
  * locally.
  *
@@ -40,6 +41,7 @@ export function createDefaultConsumer(options: DefaultConsumerOptions) {
     sqs: options.sqs ?? new SQSClient({}),
     store: new DynamoTaskStore(dynamodb, config.tableName),
     limiter: new DynamoRateLimiter(dynamodb, config.tableName),
+    pauses: new DynamoPausedTasks(dynamodb, config.tableName),
     metrics: new Metrics(),
     now: Date.now,
     maxHopSeconds: config.maxHopSeconds,

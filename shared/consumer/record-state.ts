@@ -19,6 +19,8 @@ export const DeferCause = {
   noTime: 'no-time',
   /** A failed attempt's retry waits longer than a visibility timeout can still hide it. */
   retry: 'retry',
+  /** An operator paused its task (`tierq pause task`): it looks again until resumed. */
+  paused: 'paused',
 } as const;
 export type DeferCause = (typeof DeferCause)[keyof typeof DeferCause];
 

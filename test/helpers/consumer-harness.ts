@@ -14,8 +14,10 @@ import type { ConsumerConfig } from '../../shared/consumer/config.js';
 import { createConsumer } from '../../shared/consumer/consumer.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../../shared/declaration.js';
 import { type AnyTask, TaskRegistry } from '../../shared/registry.js';
+import { DynamoPausedTasks } from '../../shared/stores/dynamo-pause-store.js';
 import { DynamoRateLimiter } from '../../shared/stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
+import type { PausedTasks } from '../../shared/stores/pause-store.js';
 import type { RateLimiter } from '../../shared/stores/rate-limiter.js';
 import { getTaskState } from '../../shared/stores/task-lookup.js';
 import type { TaskStore } from '../../shared/stores/task-store.js';
@@ -49,6 +51,8 @@ export interface HarnessOptions {
   readonly wrapStore?: (store: TaskStore) => TaskStore;
   /** The rate limiter of every handler made. Default: a DynamoRateLimiter of its own per handler. */
   readonly limiter?: RateLimiter;
+  /** The paused tasks every handler made reads. Default: one DynamoPausedTasks per handler. */
+  readonly pauses?: PausedTasks;
   /** The consumer's random source (backoff jitter). Default: Math.random. */
   readonly random?: () => number;
 }
@@ -89,6 +93,7 @@ export async function consumerHarness(options: HarnessOptions) {
       store: options.wrapStore?.(store) ?? store,
       // A second limiter instance is a second consumer with its own cache.
       limiter: options.limiter ?? new DynamoRateLimiter(storeClient, storeTable),
+      pauses: options.pauses ?? new DynamoPausedTasks(storeClient, storeTable),
       metrics: new Metrics({ namespace: 'tierq-test' }),
       now: () => Date.now() + (options.clockOffsetMs?.() ?? 0),
       maxHopSeconds: config.maxHopSeconds,

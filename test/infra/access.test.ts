@@ -82,6 +82,9 @@ function expectedTriples(component: Component, queue: TaskQueue): string[] {
     deadLetterQueueArn: queue.deadLetterQueue.queueArn,
     tableArn: queue.table.tableArn,
     stackArn: stack.stackId,
+    eventSourceMappingArns: queue.tiers.map(
+      (t) => queue.eventSourceMappings[t.name]?.eventSourceMappingArn ?? '',
+    ),
   };
   return triples(stack.resolve(accessStatements(component, resources)));
 }

@@ -35,7 +35,7 @@ function operatorName(flags: PauseFlags): string {
 }
 
 function since(note: PauseNote): string {
-  return `since ${note.pausedAt} by ${note.pausedBy}${note.reason === undefined ? '' : ` (${note.reason})`}`;
+  return `since ${note.pausedAt} by ${note.pausedBy}${note.reason === undefined ? '' : `: ${note.reason}`}`;
 }
 
 /** The kind and name, checked: a usage error names what is wrong. */

@@ -28,7 +28,7 @@ function pauseLines(out: Output, paused: Pauses): string[] {
   const by = (n: Partial<PauseNote>) =>
     n.pausedAt === undefined
       ? ''
-      : `since ${n.pausedAt} by ${n.pausedBy}${n.reason === undefined ? '' : ` (${n.reason})`}`;
+      : `since ${n.pausedAt} by ${n.pausedBy}${n.reason === undefined ? '' : `: ${n.reason}`}`;
   const rows: string[][] = [
     ...paused.tasks.map((t) => ['task', t.name, 'paused', by(t)]),
     ...paused.tiers.map((t) => ['tier', t.name, t.state, by(t)]),

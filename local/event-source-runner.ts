@@ -9,6 +9,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import { localClientConfig } from './emulators.js';
 import type { InvocationResult, LocalFunction } from './lambda-runtime.js';
+import { type MappingStatus, MappingSwitch, mappingStatus } from './mapping-switch.js';
+
+export type { MappingStatus } from './mapping-switch.js';
+
 import { type FaultInvocation, InvocationFault, type RunnerFaults } from './runner-faults.js';
 import { batchVerdict, toSqsRecord } from './sqs-event.js';
 
@@ -53,6 +57,8 @@ export interface MappingStats {
   malformed: number;
   /** Records inside an invocation right now. */
   inFlight: number;
+  /** Disabled through `UpdateEventSourceMapping` (`tierq pause tier`). */
+  paused: boolean;
 }
 
 /** Options for {@link startEventSources}. */
@@ -69,23 +75,6 @@ export interface EventSourceRunnerOptions {
   readonly log?: (line: string) => void;
   /** Test-only fault injection (crashes, timeouts, duplicate deliveries); see {@link RunnerFaults}. */
   readonly faults?: RunnerFaults;
-}
-
-/** A mapping as Lambda's `GetEventSourceMapping` describes it. */
-export interface MappingStatus {
-  readonly uuid: string;
-  readonly arn: string;
-  readonly logicalId: string;
-  readonly queueArn: string;
-  readonly functionArn: string;
-  readonly batchSize: number;
-  readonly maxBatchingWindowSeconds: number;
-  readonly maximumConcurrency: number;
-  readonly reportBatchItemFailures: boolean;
-  /** `Enabled`, `Disabling` (a receive is still in flight) or `Disabled`. */
-  readonly state: 'Enabled' | 'Disabling' | 'Disabled';
-  /** Epoch seconds of the last change of state (or of the start). */
-  readonly lastModified: number;
 }
 
 /** Running event source mappings. */
@@ -149,33 +138,10 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
   const controller = new AbortController();
   // Every poller's in-flight receive listens on this one signal; hundreds are expected, not a leak.
   setMaxListeners(0, controller.signal);
-  /** Per mapping: enabled or not, receives in flight, when it last changed, and parked pollers. */
-  const control = options.mappings.map(() => ({
-    enabled: true,
-    receiving: 0,
-    lastModified: Math.floor(Date.now() / 1000),
-    wake: [] as (() => void)[],
-  }));
-  controller.signal.addEventListener('abort', () => {
-    for (const c of control) for (const wake of c.wake.splice(0)) wake();
-  });
-  const statusOf = (i: number): MappingStatus => {
-    const m = options.mappings[i] as SqsEventSourceMapping;
-    const c = control[i] as (typeof control)[number];
-    return {
-      uuid: m.uuid,
-      arn: m.arn,
-      logicalId: m.logicalId,
-      queueArn: m.queueArn,
-      functionArn: m.fn.definition.arn,
-      batchSize: m.batchSize,
-      maxBatchingWindowSeconds: m.maxBatchingWindowSeconds,
-      maximumConcurrency: m.maximumConcurrency,
-      reportBatchItemFailures: m.reportBatchItemFailures,
-      state: c.enabled ? 'Enabled' : c.receiving > 0 ? 'Disabling' : 'Disabled',
-      lastModified: c.lastModified,
-    };
-  };
+  /** Per mapping: enabled or not (`tierq pause tier`), as its pollers see it. */
+  const switches = options.mappings.map(() => new MappingSwitch());
+  const statusOf = (i: number): MappingStatus =>
+    mappingStatus(options.mappings[i] as SqsEventSourceMapping, switches[i] as MappingSwitch);
   const stats = options.mappings.map(
     (m): MappingStats => ({
       logicalId: m.logicalId,
@@ -189,24 +155,11 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
       timeouts: 0,
       malformed: 0,
       inFlight: 0,
+      paused: false,
     }),
   );
 
-  const gather = async (m: SqsEventSourceMapping, i: number): Promise<Message[]> => {
-    const c = control[i] as (typeof control)[number];
-    c.receiving += 1;
-    try {
-      return await gatherWhileEnabled(m, c);
-    } finally {
-      c.receiving -= 1;
-      if (!c.enabled && c.receiving === 0) c.lastModified = Math.floor(Date.now() / 1000);
-    }
-  };
-
-  const gatherWhileEnabled = async (
-    m: SqsEventSourceMapping,
-    c: (typeof control)[number],
-  ): Promise<Message[]> => {
+  const gather = async (m: SqsEventSourceMapping, c: MappingSwitch): Promise<Message[]> => {
     const windowMs = m.maxBatchingWindowSeconds * 1000;
     const gathering = windowMs > 0 || m.batchSize > MAX_RECEIVE;
     const messages: Message[] = [];
@@ -215,21 +168,23 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
     while (c.enabled) {
       const remainingMs = windowEnd === undefined ? MAX_WAIT_SECONDS * 1000 : windowEnd - Date.now();
       if (remainingMs <= 0) break;
-      const { Messages = [] } = await sqsOf(m).send(
-        new ReceiveMessageCommand({
-          QueueUrl: m.queueUrl,
-          MaxNumberOfMessages: Math.min(MAX_RECEIVE, m.batchSize - messages.length),
-          // Whole seconds only: the window may overrun by under a second, as it may on AWS.
-          WaitTimeSeconds:
-            windowMs > 0 || messages.length === 0
-              ? Math.min(MAX_WAIT_SECONDS, Math.ceil(remainingMs / 1000))
-              : 0,
-          AttributeNames: ['All'],
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-          VisibilityTimeout: options.visibilityTimeoutOverride,
-        }),
-        { abortSignal: controller.signal },
+      const { Messages = [] } = await c.receiving(() =>
+        sqsOf(m).send(
+          new ReceiveMessageCommand({
+            QueueUrl: m.queueUrl,
+            MaxNumberOfMessages: Math.min(MAX_RECEIVE, m.batchSize - messages.length),
+            // Whole seconds only: the window may overrun by under a second, as it may on AWS.
+            WaitTimeSeconds:
+              windowMs > 0 || messages.length === 0
+                ? Math.min(MAX_WAIT_SECONDS, Math.ceil(remainingMs / 1000))
+                : 0,
+            AttributeNames: ['All'],
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+            VisibilityTimeout: options.visibilityTimeoutOverride,
+          }),
+          { abortSignal: controller.signal },
+        ),
       );
       messages.push(...Messages);
       if (messages.length === 0 || !gathering || messages.length >= m.batchSize) break;
@@ -336,14 +291,14 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
   };
 
   const poller = async (m: SqsEventSourceMapping, s: MappingStats, i: number): Promise<void> => {
-    const c = control[i] as (typeof control)[number];
+    const c = switches[i] as MappingSwitch;
     while (!controller.signal.aborted) {
       if (!c.enabled) {
-        await new Promise<void>((resolve) => c.wake.push(resolve));
+        await c.untilEnabled(controller.signal);
         continue;
       }
       try {
-        const messages = await gather(m, i);
+        const messages = await gather(m, c);
         // Received during shutdown: left alone, they reappear after their visibility timeout.
         if (messages.length === 0 || controller.signal.aborted) continue;
         const again = options.faults?.duplicate?.({ mapping: m.logicalId, messages, duplicate: false });
@@ -371,15 +326,13 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
     mappings: () => options.mappings.map((_, i) => statusOf(i)),
     setEnabled(uuid, enabled) {
       const i = options.mappings.findIndex((m) => m.uuid === uuid);
-      const c = control[i];
+      const c = switches[i];
       if (c === undefined) return undefined;
-      if (c.enabled !== enabled) {
-        c.enabled = enabled;
-        c.lastModified = Math.floor(Date.now() / 1000);
+      if (c.set(enabled)) {
+        (stats[i] as MappingStats).paused = !enabled;
         log(
           `${options.mappings[i]?.logicalId}: ${enabled ? 'enabled' : 'disabled'} (UpdateEventSourceMapping)`,
         );
-        if (enabled) for (const wake of c.wake.splice(0)) wake();
       }
       return statusOf(i);
     },

@@ -96,6 +96,7 @@ async function pause(cli: Cli, target: Target, kind: PauseKind, name: string, fl
   const { uuid, lambda } = tierMapping(cli, target, name);
   const { state, settled } = await setMappingEnabled(lambda, uuid, false);
   await writePause(table, 'tier', note);
+  if (!settled) process.exitCode = 1;
   if (flags.json) return cli.out.json({ kind, name, paused: settled, state, eventSourceMapping: uuid });
   if (!settled) {
     cli.fail(
@@ -124,6 +125,7 @@ async function resume(cli: Cli, target: Target, kind: PauseKind, name: string, f
   const { uuid, lambda } = tierMapping(cli, target, name);
   const { state, settled } = await setMappingEnabled(lambda, uuid, true);
   const previous = await removePause(table, 'tier', name);
+  if (!settled) process.exitCode = 1;
   if (flags.json) {
     return cli.out.json({ kind, name, paused: !settled, state, eventSourceMapping: uuid });
   }

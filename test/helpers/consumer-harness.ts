@@ -51,7 +51,11 @@ export interface HarnessOptions {
   readonly wrapStore?: (store: TaskStore) => TaskStore;
   /** The rate limiter of every handler made. Default: a DynamoRateLimiter of its own per handler. */
   readonly limiter?: RateLimiter;
-  /** The paused tasks every handler made reads. Default: one DynamoPausedTasks per handler. */
+  /**
+   * The paused tasks every handler made reads. Default: one DynamoPausedTasks per handler on the
+   * harness's own table (through `storeClient`): `storeTableName` moves the task store and the
+   * limiter, whose failures those tests are about.
+   */
   readonly pauses?: PausedTasks;
   /** The consumer's random source (backoff jitter). Default: Math.random. */
   readonly random?: () => number;
@@ -93,7 +97,7 @@ export async function consumerHarness(options: HarnessOptions) {
       store: options.wrapStore?.(store) ?? store,
       // A second limiter instance is a second consumer with its own cache.
       limiter: options.limiter ?? new DynamoRateLimiter(storeClient, storeTable),
-      pauses: options.pauses ?? new DynamoPausedTasks(storeClient, storeTable),
+      pauses: options.pauses ?? new DynamoPausedTasks(storeClient, tableName),
       metrics: new Metrics({ namespace: 'tierq-test' }),
       now: () => Date.now() + (options.clockOffsetMs?.() ?? 0),
       maxHopSeconds: config.maxHopSeconds,

@@ -7,6 +7,7 @@ import { createConsumer } from '../shared/consumer/consumer.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../shared/declaration.js';
 import { defineTask, type IdempotencyMode, TaskRegistry } from '../shared/registry.js';
 import { DynamoBreakerStore } from '../shared/stores/dynamo-breaker-store.js';
+import { DynamoPausedTasks } from '../shared/stores/dynamo-pause-store.js';
 import { DynamoRateLimiter } from '../shared/stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../shared/stores/dynamo-task-store.js';
 import { RequestCounter } from './lib/counting.js';
@@ -124,6 +125,7 @@ export async function createVariant(
     store: new DynamoTaskStore(client, table),
     limiter: new DynamoRateLimiter(client, table),
     breakers: new DynamoBreakerStore(client, table),
+    pauses: new DynamoPausedTasks(client, table),
     metrics: new Metrics({ namespace: 'tierq-bench' }),
     now: Date.now,
     maxHopSeconds: config.maxHopSeconds,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
   LOCAL_CONNECTION_FILE,
@@ -25,6 +26,8 @@ export interface Target {
   readonly connection: TierqConnection;
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
+  /** Lambda's API for the tiers' event source mappings; undefined for a local stack that serves none. */
+  readonly lambda: LambdaClient | undefined;
   readonly activity: ActivitySource;
   /** Says what this target is, for messages: `the local stack` or `stack X in R`. */
   readonly description: string;
@@ -55,6 +58,7 @@ export async function connect(options: TargetOptions): Promise<Target> {
       connection,
       sqs: new SQSClient({ region }),
       dynamodb: new DynamoDBClient({ region }),
+      lambda: new LambdaClient({ region }),
       activity: cloudWatchActivity({
         cloudwatch: new CloudWatchClient({ region }),
         queues: connection.queues,
@@ -83,6 +87,10 @@ export async function connect(options: TargetOptions): Promise<Target> {
     connection,
     sqs: new SQSClient(client(connection.endpoints.sqs)),
     dynamodb: new DynamoDBClient(client(connection.endpoints.dynamodb)),
+    lambda:
+      connection.endpoints.lambda === undefined
+        ? undefined
+        : new LambdaClient(client(connection.endpoints.lambda)),
     activity: localActivity(LOCAL_MONITOR_FILE),
     description: 'the local stack',
     hint: `the stack recorded in ${LOCAL_FILE} does not answer; start it again with \`npm start\` or \`npx tierq local\``,

@@ -4,6 +4,7 @@ import { breakerCommand } from './commands/breaker.js';
 import { dlqCommand } from './commands/dlq.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { localCommand } from './commands/local.js';
+import { pauseCommands } from './commands/pause.js';
 import { statusCommand } from './commands/status.js';
 import { taskCommand } from './commands/task.js';
 
@@ -16,7 +17,9 @@ import { taskCommand } from './commands/task.js';
  */
 export function buildProgram(cli: Cli): Command {
   const program = new Command('tierq')
-    .description('tierq: enqueue tasks, watch the tiers, inspect and replay the dead-letter queue')
+    .description(
+      'tierq: enqueue tasks, watch the tiers, inspect and replay the dead-letter queue, pause and resume',
+    )
     .option(
       '--stack <name>',
       'target a deployed stack on AWS (default: the local stack in .tierq/local.json)',
@@ -32,6 +35,7 @@ export function buildProgram(cli: Cli): Command {
   taskCommand(program, cli);
   dlqCommand(program, cli);
   breakerCommand(program, cli);
+  pauseCommands(program, cli);
   return program;
 }
 

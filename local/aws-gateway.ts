@@ -11,6 +11,13 @@ import { forward, operationOf, readBody } from './http-relay.js';
 import type { IamEvaluator } from './iam/evaluator.js';
 import type { LocalIam, LocalPrincipal } from './iam/principals.js';
 import { authorizationRequests, type ParsedRequest, type ResourceArns } from './iam/requests.js';
+import {
+  answerLambda,
+  type LocalLambdaApi,
+  lambdaAccessDenied,
+  lambdaAuthorization,
+  lambdaRequest,
+} from './lambda-api.js';
 import { type AwsError, awsErrorAnswer, type WireAnswer } from './wire-faults.js';
 
 /** SQS keeps a received message invisible for at most 12 hours from the receive. */
@@ -33,6 +40,8 @@ export interface AwsGatewayOptions {
   readonly host?: string;
   /** Clock (epoch ms) for the visibility limit; tests move it on. Default `Date.now`. */
   readonly now?: () => number;
+  /** Region of the ARNs the Lambda API names. Default us-east-1. */
+  readonly region?: string;
 }
 
 /** Counters for tests and the summary. */
@@ -45,10 +54,12 @@ export interface GatewayStats {
 
 /** A running gateway. */
 export interface AwsGateway {
-  /** Where clients send requests: one endpoint per service. */
-  readonly endpoints: { readonly sqs: string; readonly dynamodb: string };
+  /** Where clients send requests: one endpoint per service (`lambda`: event source mappings). */
+  readonly endpoints: { readonly sqs: string; readonly dynamodb: string; readonly lambda: string };
   /** Starts enforcing IAM; until then every request is allowed (provisioning happens first). */
   enforce(rules: GatewayRules): void;
+  /** Answers Lambda's event source mapping API from `api` (the runner); until then it is unavailable. */
+  serveLambda(api: LocalLambdaApi): void;
   stats(): GatewayStats;
   stop(): Promise<void>;
 }
@@ -70,6 +81,47 @@ export async function startAwsGateway(options: AwsGatewayOptions): Promise<AwsGa
   const receivedAt = new Map<string, number>();
   let rules: GatewayRules | undefined;
   let byKey = new Map<string, LocalPrincipal>();
+  let lambdaApi: LocalLambdaApi | undefined;
+  const logOnce = (line: string) => {
+    if (!reported.has(line)) {
+      reported.add(line);
+      log(line);
+    }
+  };
+
+  /** Lambda's REST API for the runner's event source mappings: IAM first, then the runner answers. */
+  const handleLambda = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const text = (await readBody(req)).toString('utf8');
+    stats.requests += 1;
+    const request = lambdaRequest(req.method ?? 'GET', req.url ?? '/', text);
+    const where = {
+      region: options.region ?? 'us-east-1',
+      accountId: rules?.iam.accountId ?? '000000000000',
+    };
+    const principal = rules === undefined ? undefined : byKey.get(accessKeyOf(req) ?? '');
+    const ask = lambdaAuthorization(request, lambdaApi?.mappings() ?? [], where);
+    if (rules !== undefined && principal !== undefined && ask !== undefined) {
+      let allowed = false;
+      try {
+        allowed = (await rules.evaluator.authorize(principal, ask)).allowed;
+      } catch (error) {
+        logOnce(`IAM could not evaluate ${ask.action} on ${ask.resource}: ${String(error)}; denied`);
+      }
+      if (!allowed) {
+        stats.denied += 1;
+        logOnce(`IAM denied ${principal.logicalId}: ${ask.action} on ${ask.resource}`);
+        return send(res, lambdaAccessDenied(principal.arn, ask.action, ask.resource));
+      }
+    }
+    if (lambdaApi === undefined) {
+      return send(res, {
+        status: 503,
+        headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'ServiceException' },
+        body: JSON.stringify({ Message: 'the local stack runs no event source mappings yet' }),
+      });
+    }
+    send(res, answerLambda(request, lambdaApi));
+  };
 
   const handle = async (
     service: 'sqs' | 'dynamodb',
@@ -136,11 +188,18 @@ export async function startAwsGateway(options: AwsGatewayOptions): Promise<AwsGa
 
   const servers: Server[] = [];
   const agents: Agent[] = [];
-  const listen = async (service: 'sqs' | 'dynamodb', targetUrl: string): Promise<string> => {
+  const listen = async (service: 'sqs' | 'dynamodb' | 'lambda', targetUrl: string): Promise<string> => {
     const target = new URL(targetUrl);
     const agent = new Agent({ keepAlive: true });
     agents.push(agent);
     const server = createServer((req, res) => {
+      if (service === 'lambda') {
+        handleLambda(req, res).catch(() => {
+          if (!res.headersSent && !res.destroyed) res.writeHead(502).end();
+          else res.destroy();
+        });
+        return;
+      }
       const hungUp = new AbortController();
       res.once('close', () => {
         if (!res.writableFinished) hungUp.abort();
@@ -159,11 +218,13 @@ export async function startAwsGateway(options: AwsGatewayOptions): Promise<AwsGa
     const { port } = server.address() as AddressInfo;
     return `http://${host}:${port}`;
   };
-  let endpoints: { sqs: string; dynamodb: string };
+  let endpoints: { sqs: string; dynamodb: string; lambda: string };
   try {
     endpoints = {
       sqs: await listen('sqs', options.targets.sqs),
       dynamodb: await listen('dynamodb', options.targets.dynamodb),
+      // Lambda is not emulated: the gateway itself answers its event source mapping API.
+      lambda: await listen('lambda', 'http://127.0.0.1:0'),
     };
   } catch (error) {
     for (const server of servers) server.close();
@@ -182,6 +243,9 @@ export async function startAwsGateway(options: AwsGatewayOptions): Promise<AwsGa
     enforce(next) {
       rules = next;
       byKey = new Map(next.iam.principals.map((p) => [p.credentials.accessKeyId, p]));
+    },
+    serveLambda(api) {
+      lambdaApi = api;
     },
     stats: () => ({ ...stats }),
     async stop() {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { StackAssembly } from './assembly.js';
 import type { SqsEventSourceMapping } from './event-source-runner.js';
 import type { LocalResource, Resolve } from './intrinsics.js';
@@ -10,6 +11,33 @@ export const DEFAULT_LOCAL_CONCURRENCY = 5;
 export interface SkippedMapping {
   readonly logicalId: string;
   readonly reason: string;
+}
+
+/**
+ * Registers every `AWS::Lambda::EventSourceMapping` of the template as a local resource, so
+ * `Ref` (its id, a UUID stable across starts) and its ARN resolve — in the operator policy, which
+ * grants pausing them, and in the outputs that name them. Call it before reading IAM.
+ *
+ * @example
+ * registerEventSourceMappings(stack, local.resources, local.pseudo);
+ */
+export function registerEventSourceMappings(
+  stack: StackAssembly,
+  resources: Map<string, LocalResource>,
+  where: { readonly region: string; readonly accountId: string },
+): void {
+  for (const [logicalId, resource] of Object.entries(stack.template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::EventSourceMapping') continue;
+    const hex = createHash('sha256').update(`${stack.stackName}/${logicalId}`).digest('hex');
+    const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    const arn = `arn:aws:lambda:${where.region}:${where.accountId}:event-source-mapping:${uuid}`;
+    resources.set(logicalId, {
+      logicalId,
+      type: resource.Type,
+      ref: uuid,
+      attributes: { Id: uuid, EventSourceMappingArn: arn },
+    });
+  }
 }
 
 /**
@@ -56,8 +84,11 @@ export function readEventSourceMappings(
     }
     const scaling = props.ScalingConfig as { MaximumConcurrency?: unknown } | undefined;
     const responseTypes = (props.FunctionResponseTypes as unknown[] | undefined) ?? [];
+    const registered = resources.get(logicalId);
     mappings.push({
       logicalId,
+      uuid: registered?.ref ?? logicalId,
+      arn: registered?.attributes.EventSourceMappingArn ?? logicalId,
       queueUrl: queue.ref,
       queueArn: sourceArn,
       batchSize: Number(props.BatchSize ?? 10),

@@ -9,12 +9,20 @@ import {
 } from '@aws-sdk/client-sqs';
 import { localClientConfig } from './emulators.js';
 import type { InvocationResult, LocalFunction } from './lambda-runtime.js';
+import { type MappingStatus, MappingSwitch, mappingStatus } from './mapping-switch.js';
+
+export type { MappingStatus } from './mapping-switch.js';
+
 import { type FaultInvocation, InvocationFault, type RunnerFaults } from './runner-faults.js';
 import { batchVerdict, toSqsRecord } from './sqs-event.js';
 
 /** One `AWS::Lambda::EventSourceMapping` on an SQS queue, resolved to local values. */
 export interface SqsEventSourceMapping {
   readonly logicalId: string;
+  /** The mapping's id (what `Ref` returns), as the local Lambda API knows it. */
+  readonly uuid: string;
+  /** `arn:aws:lambda:<region>:<account>:event-source-mapping:<uuid>`. */
+  readonly arn: string;
   readonly queueUrl: string;
   readonly queueArn: string;
   readonly batchSize: number;
@@ -49,6 +57,8 @@ export interface MappingStats {
   malformed: number;
   /** Records inside an invocation right now. */
   inFlight: number;
+  /** Disabled through `UpdateEventSourceMapping` (`tierq pause tier`). */
+  paused: boolean;
 }
 
 /** Options for {@link startEventSources}. */
@@ -70,6 +80,15 @@ export interface EventSourceRunnerOptions {
 /** Running event source mappings. */
 export interface EventSourceRunner {
   stats(): readonly MappingStats[];
+  /** Every mapping's configuration and state. */
+  mappings(): readonly MappingStatus[];
+  /**
+   * Enables or disables a mapping, as `UpdateEventSourceMapping` with `Enabled` does: disabled,
+   * its pollers start no receive (a batch already received still runs) and its state is
+   * `Disabling` until the receives in flight have answered, then `Disabled`. Undefined for an
+   * unknown id.
+   */
+  setEnabled(uuid: string, enabled: boolean): MappingStatus | undefined;
   /**
    * Stops polling at once and waits up to `graceMs` for running invocations; records of
    * invocations still running afterwards are left on their queue, never deleted.
@@ -78,7 +97,12 @@ export interface EventSourceRunner {
 }
 
 const MAX_RECEIVE = 10;
-const MAX_WAIT_SECONDS = 20;
+/**
+ * Longest wait of one receive. Lambda long-polls up to 20 s; the runner waits at most this, so a
+ * disabled mapping's receives in flight end this soon (fauxqs, unlike SQS, would hand a message
+ * to a long poll whose client had gone, so a receive is never aborted to disable a mapping).
+ */
+const MAX_WAIT_SECONDS = 2;
 const RETRY_AFTER_ERROR_MS = 1_000;
 /** How many of a mapping's last invocations its median duration is taken over. */
 const RECENT_INVOCATIONS = 51;
@@ -114,6 +138,10 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
   const controller = new AbortController();
   // Every poller's in-flight receive listens on this one signal; hundreds are expected, not a leak.
   setMaxListeners(0, controller.signal);
+  /** Per mapping: enabled or not (`tierq pause tier`), as its pollers see it. */
+  const switches = options.mappings.map(() => new MappingSwitch());
+  const statusOf = (i: number): MappingStatus =>
+    mappingStatus(options.mappings[i] as SqsEventSourceMapping, switches[i] as MappingSwitch);
   const stats = options.mappings.map(
     (m): MappingStats => ({
       logicalId: m.logicalId,
@@ -127,32 +155,36 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
       timeouts: 0,
       malformed: 0,
       inFlight: 0,
+      paused: false,
     }),
   );
 
-  const gather = async (m: SqsEventSourceMapping): Promise<Message[]> => {
+  const gather = async (m: SqsEventSourceMapping, c: MappingSwitch): Promise<Message[]> => {
     const windowMs = m.maxBatchingWindowSeconds * 1000;
     const gathering = windowMs > 0 || m.batchSize > MAX_RECEIVE;
     const messages: Message[] = [];
     let windowEnd: number | undefined;
-    for (;;) {
+    // Disabled mid-window: what was gathered still runs, as a batch in flight does on Lambda.
+    while (c.enabled) {
       const remainingMs = windowEnd === undefined ? MAX_WAIT_SECONDS * 1000 : windowEnd - Date.now();
       if (remainingMs <= 0) break;
-      const { Messages = [] } = await sqsOf(m).send(
-        new ReceiveMessageCommand({
-          QueueUrl: m.queueUrl,
-          MaxNumberOfMessages: Math.min(MAX_RECEIVE, m.batchSize - messages.length),
-          // Whole seconds only: the window may overrun by under a second, as it may on AWS.
-          WaitTimeSeconds:
-            windowMs > 0 || messages.length === 0
-              ? Math.min(MAX_WAIT_SECONDS, Math.ceil(remainingMs / 1000))
-              : 0,
-          AttributeNames: ['All'],
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-          VisibilityTimeout: options.visibilityTimeoutOverride,
-        }),
-        { abortSignal: controller.signal },
+      const { Messages = [] } = await c.receiving(() =>
+        sqsOf(m).send(
+          new ReceiveMessageCommand({
+            QueueUrl: m.queueUrl,
+            MaxNumberOfMessages: Math.min(MAX_RECEIVE, m.batchSize - messages.length),
+            // Whole seconds only: the window may overrun by under a second, as it may on AWS.
+            WaitTimeSeconds:
+              windowMs > 0 || messages.length === 0
+                ? Math.min(MAX_WAIT_SECONDS, Math.ceil(remainingMs / 1000))
+                : 0,
+            AttributeNames: ['All'],
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+            VisibilityTimeout: options.visibilityTimeoutOverride,
+          }),
+          { abortSignal: controller.signal },
+        ),
       );
       messages.push(...Messages);
       if (messages.length === 0 || !gathering || messages.length >= m.batchSize) break;
@@ -258,10 +290,15 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
     s.succeeded += deleted;
   };
 
-  const poller = async (m: SqsEventSourceMapping, s: MappingStats): Promise<void> => {
+  const poller = async (m: SqsEventSourceMapping, s: MappingStats, i: number): Promise<void> => {
+    const c = switches[i] as MappingSwitch;
     while (!controller.signal.aborted) {
+      if (!c.enabled) {
+        await c.untilEnabled(controller.signal);
+        continue;
+      }
       try {
-        const messages = await gather(m);
+        const messages = await gather(m, c);
         // Received during shutdown: left alone, they reappear after their visibility timeout.
         if (messages.length === 0 || controller.signal.aborted) continue;
         const again = options.faults?.duplicate?.({ mapping: m.logicalId, messages, duplicate: false });
@@ -280,12 +317,25 @@ export function startEventSources(options: EventSourceRunnerOptions): EventSourc
   };
 
   const running = options.mappings.flatMap((m, i) =>
-    Array.from({ length: m.maximumConcurrency }, () => poller(m, stats[i] as MappingStats)),
+    Array.from({ length: m.maximumConcurrency }, () => poller(m, stats[i] as MappingStats, i)),
   );
 
   let stopping: Promise<{ drained: boolean }> | undefined;
   return {
     stats: () => stats,
+    mappings: () => options.mappings.map((_, i) => statusOf(i)),
+    setEnabled(uuid, enabled) {
+      const i = options.mappings.findIndex((m) => m.uuid === uuid);
+      const c = switches[i];
+      if (c === undefined) return undefined;
+      if (c.set(enabled)) {
+        (stats[i] as MappingStats).paused = !enabled;
+        log(
+          `${options.mappings[i]?.logicalId}: ${enabled ? 'enabled' : 'disabled'} (UpdateEventSourceMapping)`,
+        );
+      }
+      return statusOf(i);
+    },
     stop(graceMs) {
       stopping ??= (async () => {
         controller.abort();

@@ -24,6 +24,8 @@ interface TierRow {
   /** Records reported failed, so SQS redelivers them: retries after the backoff. */
   failed: number;
   perSecond: number;
+  /** Its event source mapping is disabled (`tierq pause tier`). */
+  paused: boolean;
 }
 
 /** Task metric columns of the live view and the summary, in the order shown. */
@@ -32,6 +34,7 @@ export const TASK_COLUMNS = [
   ['retried', 'TaskRetried'],
   ['deferred', 'TaskDeferred'],
   ['rate-ltd', 'TaskRateLimited'],
+  ['paused', 'TaskPaused'],
   ['duplicate', 'TaskDuplicate'],
   ['dead', 'TaskDeadLettered'],
 ] as const;
@@ -105,6 +108,7 @@ export function startLiveView(options: LiveViewOptions): { stop(): void } {
         done: done[tier],
         failed: sum((m) => m.failed),
         perSecond: 0,
+        paused: s.length > 0 && s.every((m) => m.paused),
       });
     }
     samples.push({ at: now, done });
@@ -129,13 +133,31 @@ export function startLiveView(options: LiveViewOptions): { stop(): void } {
   };
 
   const render = (): string => {
-    const header = ['tier', 'visible', 'in-flight', 'delayed', 'running', 'acked/s', 'acked', 'retried'];
+    const header = [
+      'tier',
+      'visible',
+      'in-flight',
+      'delayed',
+      'running',
+      'acked/s',
+      'acked',
+      'retried',
+      'mapping',
+    ];
     const table = [
       header,
       ...rows.map((r) =>
-        [r.tier, r.visible, r.inFlight, r.delayed, r.running, r.perSecond.toFixed(1), r.done, r.failed].map(
-          String,
-        ),
+        [
+          r.tier,
+          r.visible,
+          r.inFlight,
+          r.delayed,
+          r.running,
+          r.perSecond.toFixed(1),
+          r.done,
+          r.failed,
+          r.paused ? 'paused' : 'polling',
+        ].map(String),
       ),
     ];
     const lines = table.map((cells) =>
@@ -161,7 +183,7 @@ export function startLiveView(options: LiveViewOptions): { stop(): void } {
       else {
         const parts = rows.map(
           (r) =>
-            `${r.tier} ${r.visible}/${r.inFlight}/${r.delayed} acked ${r.done} (${r.perSecond.toFixed(1)}/s) retried ${r.failed}`,
+            `${r.tier}${r.paused ? ' (paused)' : ''} ${r.visible}/${r.inFlight}/${r.delayed} acked ${r.done} (${r.perSecond.toFixed(1)}/s) retried ${r.failed}`,
         );
         process.stdout.write(`[${clock()}] ${parts.join(' | ')} | dlq ${dlqDepth}\n`);
         const counts = options.taskCounts?.() ?? {};

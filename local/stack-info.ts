@@ -9,7 +9,7 @@ import { LocalResolveError } from './intrinsics.js';
 /** What `.tierq/local.json` holds: enough for a producer or the CLI to reach the local stack. */
 export interface LocalStackInfo {
   readonly region: string;
-  readonly endpoints: { readonly sqs: string; readonly dynamodb: string };
+  readonly endpoints: { readonly sqs: string; readonly dynamodb: string; readonly lambda?: string };
   /** Queue URL per tier, highest priority first. */
   readonly queues: Readonly<Record<string, string>>;
   readonly dlq: string;
@@ -20,6 +20,8 @@ export interface LocalStackInfo {
    */
   readonly principals?: LocalPrincipalKeys;
   readonly metricsNamespace?: string;
+  /** The id of each tier's event source mapping, as the local Lambda API knows it. */
+  readonly eventSourceMappings?: Readonly<Record<string, string>>;
   /** Every task queue of the stack (its own outputs), when the stack describes them. */
   readonly taskQueues?: readonly LocalTaskQueue[];
 }
@@ -56,6 +58,8 @@ export interface LocalTaskQueue {
   readonly table: string;
   readonly metricsNamespace?: string;
   readonly principals?: LocalPrincipalKeys;
+  /** The id of each tier's event source mapping, as the local Lambda API knows it. */
+  readonly eventSourceMappings?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -91,6 +95,7 @@ export function stackInfo(
       dlq: d.dlq,
       table: d.table,
       metricsNamespace: d.metricsNamespace,
+      ...(d.eventSourceMappings === undefined ? {} : { eventSourceMappings: d.eventSourceMappings }),
       ...(Object.keys(principals).length > 0 ? { principals } : {}),
     };
   });

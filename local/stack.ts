@@ -6,7 +6,7 @@ import { readAssembly, synthesize } from './assembly.js';
 import { type AwsGateway, startAwsGateway } from './aws-gateway.js';
 import { startDemo } from './demo.js';
 import { type Emulators, startEmulators } from './emulators.js';
-import { readEventSourceMappings } from './event-source-mappings.js';
+import { readEventSourceMappings, registerEventSourceMappings } from './event-source-mappings.js';
 import { type MappingStats, startEventSources } from './event-source-runner.js';
 import { functionResource, readFunctionDefinition } from './function-definition.js';
 import { loadIamEvaluator } from './iam/evaluator.js';
@@ -142,7 +142,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const prefix = options.namePrefix ?? stack.stackName;
     // Everything but the emulators' own start-up goes through the gateway, provisioning included,
     // so the queue URLs fauxqs builds name the gateway and every SQS client sends to it.
-    const gateway = await startAwsGateway({ targets: emulators.endpoints, log: progress });
+    const gateway = await startAwsGateway({ targets: emulators.endpoints, log: progress, region });
     cleanups.push(() => gateway.stop());
     const endpoints = gateway.endpoints;
     const local = await provision({
@@ -153,6 +153,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onProgress: progress,
     });
     if (!own) cleanups.push(() => local.teardown());
+    // Before IAM: the operator policy names the mappings' ARNs (it may pause them).
+    registerEventSourceMappings(stack, local.resources, local.pseudo);
     const iam = readLocalIam(stack.template, local.resolve, {
       stackName: stack.stackName,
       accountId: local.pseudo.accountId,
@@ -211,6 +213,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       faults: options.runnerFaults,
       log: progress,
     });
+    // `tierq pause tier` disables a mapping through the gateway's Lambda API, as on AWS.
+    gateway.serveLambda(runner);
     const graceMs =
       Math.max(0, ...[...functions.values()].map((f) => f.definition.timeoutSeconds * 1000)) + 1_000;
     cleanups.push(async () => {

@@ -18,13 +18,16 @@ import { selectTaskQueue, taskQueuesInOutputs } from './task-queue-outputs.js';
  */
 export interface TierqConnection {
   readonly region: string;
-  readonly endpoints?: { readonly sqs: string; readonly dynamodb: string };
+  /** The local stack's endpoints; `lambda` answers its event source mappings' API. */
+  readonly endpoints?: { readonly sqs: string; readonly dynamodb: string; readonly lambda?: string };
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly queues: Readonly<Record<string, string>>;
   readonly dlq: string;
   readonly table: string;
   /** CloudWatch namespace of the consumer's task metrics, when the stack outputs it. */
   readonly metricsNamespace?: string;
+  /** The id (UUID) of each tier's event source mapping, when the stack outputs them (for pause). */
+  readonly eventSourceMappings?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -56,10 +59,11 @@ const localQueue = {
   table: nonEmpty,
   principals: v.optional(v.object({ producer: v.optional(keys), operator: v.optional(keys) })),
   metricsNamespace: v.optional(nonEmpty),
+  eventSourceMappings: v.optional(v.record(v.string(), nonEmpty)),
 };
 const localFile = v.object({
   region: nonEmpty,
-  endpoints: v.object({ sqs: nonEmpty, dynamodb: nonEmpty }),
+  endpoints: v.object({ sqs: nonEmpty, dynamodb: nonEmpty, lambda: v.optional(nonEmpty) }),
   ...localQueue,
   /** Every task queue of the stack, by construct path; the top-level fields are the first's. */
   taskQueues: v.optional(v.array(v.object({ path: nonEmpty, ...localQueue }))),
@@ -151,7 +155,7 @@ export function connectionFromOutputs(
   outputs: Readonly<Record<string, string>>,
   source: string,
   queue?: string,
-): Pick<TierqConnection, 'queues' | 'dlq' | 'table' | 'metricsNamespace'> {
+): Pick<TierqConnection, 'queues' | 'dlq' | 'table' | 'metricsNamespace' | 'eventSourceMappings'> {
   const described = taskQueuesInOutputs(outputs);
   if (described.length > 0 || queue !== undefined) {
     const chosen = selectTaskQueue(described, queue, source);
@@ -160,6 +164,9 @@ export function connectionFromOutputs(
       dlq: chosen.dlq,
       table: chosen.table,
       metricsNamespace: chosen.metricsNamespace,
+      ...(chosen.eventSourceMappings === undefined
+        ? {}
+        : { eventSourceMappings: chosen.eventSourceMappings }),
     };
   }
   const need = (key: string) => {

@@ -76,6 +76,11 @@ export interface TaskQueueDescriptor {
   readonly metricsNamespace: string;
   readonly producerPolicyArn: string;
   readonly operatorPolicyArn: string;
+  /**
+   * The id (UUID) of the consumer's event source mapping per tier: what `tierq pause tier`
+   * disables. Absent from descriptors written before pause existed.
+   */
+  readonly eventSourceMappings?: Readonly<Record<string, string>>;
 }
 
 /** The table's key schema and TTL attribute (epoch seconds; every record kind sets it). */
@@ -92,6 +97,8 @@ export const KeyPrefix = {
   rateLimit: 'ratelimit#',
   /** Circuit breakers: `pk = breaker#`, `sk = <breaker name>`, so one Query lists them all. */
   breaker: 'breaker#',
+  /** Paused tasks (`pause#task`, sort key the task's name) and notes on paused tiers (`pause#tier`). */
+  pause: 'pause#',
 } as const;
 export type KeyPrefix = (typeof KeyPrefix)[keyof typeof KeyPrefix];
 
@@ -105,6 +112,8 @@ export const AccessResource = {
   table: 'table',
   /** The CloudFormation stack that holds the queue (its outputs name the resources). */
   stack: 'stack',
+  /** The consumer's event source mappings, one per tier (Lambda's `eventSourceMapping` resource type). */
+  eventSourceMappings: 'eventSourceMappings',
   /** For actions that support no resource-level permission (e.g. `cloudwatch:GetMetricData`). */
   any: 'any',
 } as const;
@@ -170,7 +179,8 @@ const enqueue: readonly AccessRule[] = [
 /**
  * What each component calls. `consumer` is the consumer function's role, including what the
  * Lambda event source mapping does with it (receive, delete); `producer` is the managed policy a
- * producer attaches; `operator` is the CLI's `status`, `task`, `dlq peek|replay|purge` — and
+ * producer attaches; `operator` is the CLI's `status`, `task`, `dlq peek|replay|purge`,
+ * `pause|resume` — and
  * `enqueue`, so it holds the producer's access too.
  */
 export const Access = {
@@ -220,6 +230,13 @@ export const Access = {
       on: ['table'],
       keyPrefixes: ['breaker#'],
     },
+    {
+      sid: 'ReadPausedTasks',
+      // One Query of the `pause#task` partition per container and second (shared/stores/dynamo-pause-store.ts).
+      actions: ['dynamodb:Query'],
+      on: ['table'],
+      keyPrefixes: ['pause#'],
+    },
   ],
   producer: enqueue,
   // Pure: the consumer's bundle imports names from this module, never the access rules.
@@ -250,6 +267,19 @@ export const Access = {
       keyPrefixes: ['breaker#'],
     },
     {
+      sid: 'PauseTasks',
+      // Put pauses a task (or notes who paused a tier), Delete resumes, Query lists them for status.
+      actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+      on: ['table'],
+      keyPrefixes: ['pause#'],
+    },
+    {
+      sid: 'PauseTiers',
+      // Enabled false/true on a tier's mapping; Get reads its State for status and while it changes.
+      actions: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping'],
+      on: ['eventSourceMappings'],
+    },
+    {
       sid: 'ReadActivityMetrics',
       // GetMetricData supports no resource-level permissions.
       actions: ['cloudwatch:GetMetricData'],
@@ -265,6 +295,8 @@ export interface AccessResources {
   readonly deadLetterQueueArn: string;
   readonly tableArn: string;
   readonly stackArn: string;
+  /** The consumer's event source mappings, one per tier. */
+  readonly eventSourceMappingArns: readonly string[];
 }
 
 /** An IAM policy statement as JSON (what CloudFormation and IAM simulators take). */
@@ -310,6 +342,8 @@ function arnsOf(resource: AccessResource, r: AccessResources): string[] {
       return [r.tableArn];
     case AccessResource.stack:
       return [r.stackArn];
+    case AccessResource.eventSourceMappings:
+      return [...r.eventSourceMappingArns];
     case AccessResource.any:
       return ['*'];
   }

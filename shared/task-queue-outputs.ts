@@ -20,6 +20,7 @@ const descriptor = v.pipe(
     metricsNamespace: text,
     producerPolicyArn: text,
     operatorPolicyArn: text,
+    eventSourceMappings: v.optional(v.record(v.string(), text)),
   }),
   v.check((d) => d.tiers.every((t) => d.queues[t] !== undefined), 'every tier needs a queue URL'),
 );

@@ -7,6 +7,7 @@ import { CfnOutput, Duration, Names, RemovalPolicy, Stack, ValidationError, Vali
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -51,6 +52,8 @@ export class TaskQueue extends Construct {
   readonly deadLetterQueue: sqs.IQueue;
   readonly table: dynamodb.ITable;
   readonly consumer: TierqFunction;
+  /** The consumer's event source mapping per tier (what `tierq pause tier` disables). */
+  readonly eventSourceMappings: Readonly<Record<string, lambda.IEventSourceMapping>> = {};
   readonly alarmTopic: sns.ITopic;
   readonly alarms: readonly cloudwatch.Alarm[];
   /** A managed policy producers can attach: enqueue to every tier plus their dedup keys. */
@@ -143,7 +146,8 @@ export class TaskQueue extends Construct {
       statements: accessPolicyStatements('producer', this.accessResources()),
     });
     this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
-      description: 'Operate tierq: queue status, task lookup, dead-letter peek/replay/purge, enqueue',
+      description:
+        'Operate tierq: queue status, task lookup, dead-letter peek/replay/purge, pause/resume, enqueue',
       statements: accessPolicyStatements('operator', this.accessResources()),
     });
     Validations.of(this.operatorPolicy).acknowledge({
@@ -198,7 +202,7 @@ export class TaskQueue extends Construct {
 
   /**
    * Lets `grantee` operate the queue as the `tierq` CLI does: queue depths and activity, task
-   * lookup, dead-letter peek/replay/purge, and enqueue.
+   * lookup, dead-letter peek/replay/purge, pausing and resuming tasks and tiers, and enqueue.
    *
    * @example
    * queue.grantOperate(opsRole);
@@ -302,6 +306,9 @@ export class TaskQueue extends Construct {
       metricsNamespace: this.metricsNamespace,
       producerPolicyArn: this.producerPolicy.managedPolicyArn,
       operatorPolicyArn: this.operatorPolicy.managedPolicyArn,
+      eventSourceMappings: Object.fromEntries(
+        this.tiers.map((t) => [t.name, this.eventSourceMappings[t.name]?.eventSourceMappingId as string]),
+      ),
     };
     new CfnOutput(stack, `${TASK_QUEUE_OUTPUT_PREFIX}${Names.uniqueId(this)}`.slice(0, 255), {
       value: stack.toJsonString(descriptor),
@@ -317,6 +324,9 @@ export class TaskQueue extends Construct {
       tableArn: this.table.tableArn,
       // The stack's own id (its full ARN): no wildcard for the stack's unique suffix.
       stackArn: Stack.of(this).stackId,
+      eventSourceMappingArns: this.tiers.map(
+        (t) => this.eventSourceMappings[t.name]?.eventSourceMappingArn as string,
+      ),
     };
   }
 
@@ -404,7 +414,8 @@ export class TaskQueue extends Construct {
     });
     for (const tier of this.tiers) {
       // A plain mapping, not SqsEventSource: that would add its own grant beside the declared one.
-      consumer.addEventSourceMapping(`${pascalCase(tier.name)}Source`, {
+      const mappings = this.eventSourceMappings as Record<string, lambda.IEventSourceMapping>;
+      mappings[tier.name] = consumer.addEventSourceMapping(`${pascalCase(tier.name)}Source`, {
         eventSourceArn: this.queue(tier.name).queueArn,
         batchSize: tier.batchSize,
         ...(tier.maxBatchingWindow ? { maxBatchingWindow: tier.maxBatchingWindow } : {}),

@@ -5,7 +5,7 @@
  */
 
 /** Services the local stack authorizes. */
-export type AwsService = 'sqs' | 'dynamodb' | 'cloudwatch' | 'cloudformation';
+export type AwsService = 'sqs' | 'dynamodb' | 'cloudwatch' | 'cloudformation' | 'lambda';
 
 /** SQS has no `*Batch` actions: "permission for SendMessageBatch is granted by sqs:SendMessage". */
 const SQS_BATCH: Readonly<Record<string, string>> = {
@@ -56,6 +56,7 @@ export function serviceOfPackage(sdkPackage: string): AwsService | undefined {
     '@aws-sdk/lib-dynamodb': 'dynamodb',
     '@aws-sdk/client-cloudwatch': 'cloudwatch',
     '@aws-sdk/client-cloudformation': 'cloudformation',
+    '@aws-sdk/client-lambda': 'lambda',
   };
   return known[sdkPackage];
 }

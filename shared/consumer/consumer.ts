@@ -12,6 +12,7 @@ import { deadLetterInvalid } from './middleware/dead-letter-invalid.js';
 import { deferNotDue } from './middleware/defer-not-due.js';
 import { idempotency } from './middleware/idempotency.js';
 import { deadLetterOnLastReceive } from './middleware/last-receive.js';
+import { pausedTasks } from './middleware/paused.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { retries } from './middleware/retries.js';
 import { sqsBatch } from './middleware/sqs-batch.js';
@@ -29,8 +30,8 @@ export interface ConsumerOptions extends ConsumerRuntime {
 
 /**
  * Builds the tierq consumer: a Middy handler for SQS batches. Records run concurrently; each
- * goes through validate → not-yet-due → time enough to finish → circuit breaker → rate limit →
- * idempotency → run → back-pressure, retry or dead-letter,
+ * goes through validate → not-yet-due → paused → time enough to finish → circuit breaker →
+ * rate limit → idempotency → run → back-pressure, retry or dead-letter,
  * and the handler returns a partial batch response naming only the records SQS must redeliver.
  *
  * Every registered task's options are checked first: a bad one is a `ConfigError` naming the
@@ -42,7 +43,7 @@ export interface ConsumerOptions extends ConsumerRuntime {
  *
  * @example
  * export const handler = createConsumer({
- *   config, registry: new TaskRegistry([sendEmail]), sqs, store, limiter, metrics,
+ *   config, registry: new TaskRegistry([sendEmail]), sqs, store, limiter, pauses, metrics,
  *   now: Date.now, maxHopSeconds: 900,
  * });
  */
@@ -67,6 +68,7 @@ export function createConsumer(options: ConsumerOptions) {
       }),
     )
     .use(deferNotDue(options))
+    .use(pausedTasks(options))
     .use(startInTime(options))
     .use(circuitBreaker(options))
     .use(rateLimit(options))

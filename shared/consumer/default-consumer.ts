@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { TaskRegistry } from '../registry.js';
 import { DynamoBreakerStore } from '../stores/dynamo-breaker-store.js';
+import { DynamoPausedTasks } from '../stores/dynamo-pause-store.js';
 import { DynamoRateLimiter } from '../stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../stores/dynamo-task-store.js';
 import type { ConsumerConfig } from './config.js';
@@ -22,7 +23,7 @@ export interface DefaultConsumerOptions {
 
 /**
  * The consumer a Lambda entry point usually wants: {@link createConsumer} with the task store
- * and rate limiter on the stack's table, Powertools Metrics and the real clock. Call it at module
+ * rate limiter and paused tasks on the stack's table, Powertools Metrics and the real clock. Call it at module
  * scope, so its clients are reused across invocations. Endpoints come from `AWS_ENDPOINT_URL_*`
  * locally.
  *
@@ -42,6 +43,7 @@ export function createDefaultConsumer(options: DefaultConsumerOptions) {
     store: new DynamoTaskStore(dynamodb, config.tableName),
     limiter: new DynamoRateLimiter(dynamodb, config.tableName),
     breakers: new DynamoBreakerStore(dynamodb, config.tableName),
+    pauses: new DynamoPausedTasks(dynamodb, config.tableName),
     metrics: new Metrics(),
     now: Date.now,
     maxHopSeconds: config.maxHopSeconds,

@@ -23,6 +23,8 @@ export const DeferCause = {
   breakerOpen: 'breaker-open',
   /** The task's downstream pushed back (`BackPressureError`): it waits the time asked. */
   backPressure: 'back-pressure',
+  /** An operator paused its task (`tierq pause task`): it looks again until resumed. */
+  paused: 'paused',
 } as const;
 export type DeferCause = (typeof DeferCause)[keyof typeof DeferCause];
 

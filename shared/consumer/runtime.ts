@@ -4,6 +4,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { TaskRegistry } from '../registry.js';
 import type { DynamoBreakerStore } from '../stores/dynamo-breaker-store.js';
+import type { PausedTasks } from '../stores/pause-store.js';
 import type { RateLimiter } from '../stores/rate-limiter.js';
 import type { TaskStore } from '../stores/task-store.js';
 import type { ConsumerConfig } from './config.js';
@@ -13,7 +14,7 @@ import type { ConsumerConfig } from './config.js';
  * the stores, and a clock (injectable so tests can shorten time).
  *
  * @example
- * const runtime: ConsumerRuntime = { config, registry, sqs, store, limiter, now: Date.now, maxHopSeconds: 900 };
+ * const runtime: ConsumerRuntime = { config, registry, sqs, store, limiter, pauses, now: Date.now, maxHopSeconds: 900 };
  */
 export interface ConsumerRuntime {
   readonly config: ConsumerConfig;
@@ -23,6 +24,8 @@ export interface ConsumerRuntime {
   readonly limiter: RateLimiter;
   /** Circuit breaker state; required when a registered task declares a `breaker`. */
   readonly breakers?: BreakerStore;
+  /** The tasks an operator paused (`tierq pause task`), read cheaply (cached per container). */
+  readonly pauses: PausedTasks;
   /** Epoch ms. */
   readonly now: () => number;
   /** Longest single delay for a not-yet-due task (SQS allows 900 s; tests shorten it). */

@@ -83,6 +83,8 @@ async function run(fn: LocalFunction, faults?: RunnerFaults) {
     mappings: [
       {
         logicalId: 'Mapping',
+        uuid: 'mapping-1',
+        arn: `arn:aws:lambda:${region}:000000000000:event-source-mapping:mapping-1`,
         queueUrl: queue.url,
         queueArn: queue.arn,
         batchSize: 10,

@@ -16,8 +16,10 @@ import type { BreakerStore } from '../../shared/consumer/runtime.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../../shared/declaration.js';
 import { type AnyTask, TaskRegistry } from '../../shared/registry.js';
 import { DynamoBreakerStore } from '../../shared/stores/dynamo-breaker-store.js';
+import { DynamoPausedTasks } from '../../shared/stores/dynamo-pause-store.js';
 import { DynamoRateLimiter } from '../../shared/stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
+import type { PausedTasks } from '../../shared/stores/pause-store.js';
 import type { RateLimiter } from '../../shared/stores/rate-limiter.js';
 import { getTaskState } from '../../shared/stores/task-lookup.js';
 import type { TaskStore } from '../../shared/stores/task-store.js';
@@ -53,6 +55,12 @@ export interface HarnessOptions {
   readonly limiter?: RateLimiter;
   /** Wraps the breaker store the consumer uses, e.g. to make it fail. */
   readonly wrapBreakers?: (store: BreakerStore) => BreakerStore;
+  /**
+   * The paused tasks every handler made reads. Default: one DynamoPausedTasks per handler on the
+   * harness's own table (through `storeClient`): `storeTableName` moves the task store and the
+   * limiter, whose failures those tests are about.
+   */
+  readonly pauses?: PausedTasks;
   /** The consumer's random source (backoff jitter). Default: Math.random. */
   readonly random?: () => number;
 }
@@ -94,6 +102,7 @@ export async function consumerHarness(options: HarnessOptions) {
       // A second limiter instance is a second consumer with its own cache.
       limiter: options.limiter ?? new DynamoRateLimiter(storeClient, storeTable),
       breakers: (options.wrapBreakers ?? ((b) => b))(new DynamoBreakerStore(storeClient, storeTable)),
+      pauses: options.pauses ?? new DynamoPausedTasks(storeClient, tableName),
       metrics: new Metrics({ namespace: 'tierq-test' }),
       now: () => Date.now() + (options.clockOffsetMs?.() ?? 0),
       maxHopSeconds: config.maxHopSeconds,

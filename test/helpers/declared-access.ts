@@ -66,6 +66,8 @@ export async function startDeclaredAccess(): Promise<DeclaredAccess> {
         deadLetterQueueArn: queueArn(resources.dlq),
         tableArn: arns.tableArn(resources.table),
         stackArn: `arn:aws:cloudformation:${region}:${ACCOUNT}:stack/test/local`,
+        // No event source mappings here: a test's own queues are polled by no Lambda.
+        eventSourceMappingArns: [`arn:aws:lambda:${region}:${ACCOUNT}:event-source-mapping:none`],
       });
       const principal: LocalPrincipal = {
         logicalId: `${component}${n}`,

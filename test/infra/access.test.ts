@@ -10,6 +10,7 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { TaskQueue } from '../../infra/constructs/task-queue.js';
 import { EXAMPLE_CONSUMER_ENTRY } from '../../infra/tierq-stack.js';
+import { registerEventSourceMappings } from '../../local/event-source-mappings.js';
 import { iamActionOf, operationOfCommand, serviceOfPackage } from '../../local/iam/actions.js';
 import { loadIamEvaluator } from '../../local/iam/evaluator.js';
 import { type LocalPrincipal, readLocalIam } from '../../local/iam/principals.js';
@@ -82,6 +83,9 @@ function expectedTriples(component: Component, queue: TaskQueue): string[] {
     deadLetterQueueArn: queue.deadLetterQueue.queueArn,
     tableArn: queue.table.tableArn,
     stackArn: stack.stackId,
+    eventSourceMappingArns: queue.tiers.map(
+      (t) => queue.eventSourceMappings[t.name]?.eventSourceMappingArn ?? '',
+    ),
   };
   return triples(stack.resolve(accessStatements(component, resources)));
 }
@@ -199,6 +203,11 @@ describe('the synthesized policies, evaluated as IAM would', () => {
       local.set(id, { logicalId: id, type: r.Type, ref: id, attributes: { Arn: arn } });
     }
   }
+  // The mappings' ids and ARNs, as the local stack gives them (the operator policy names them).
+  registerEventSourceMappings({ stackName: 'tierq-dev', template: json } as never, local, {
+    region: 'us-east-1',
+    accountId: ACCOUNT,
+  });
   const resolve = createResolver(
     local,
     { region: 'us-east-1', accountId: ACCOUNT, stackName: 'tierq-dev' },
@@ -210,6 +219,8 @@ describe('the synthesized policies, evaluated as IAM would', () => {
   const tier = arnOf('TaskQueueLowQueue');
   const dlq = arnOf('TaskQueueDeadLetterQueue');
   const table = arnOf('TaskQueueTable');
+  const mapping = [...local.values()].find((r) => r.logicalId.includes('LowSource'))?.attributes
+    .EventSourceMappingArn as string;
   const principal = (prefix: string) =>
     iam.principals.find((p) => p.logicalId.startsWith(prefix)) as LocalPrincipal;
 
@@ -246,6 +257,19 @@ describe('the synthesized policies, evaluated as IAM would', () => {
     ['TaskQueueOperatorPolicy', 'sqs:PurgeQueue', tier, undefined, false],
     ['TaskQueueOperatorPolicy', 'sqs:ReceiveMessage', tier, undefined, false],
     ['TaskQueueOperatorPolicy', 'cloudwatch:GetMetricData', '*', undefined, true],
+    ['TaskQueueConsumerRole', 'dynamodb:Query', table, 'pause#task', true],
+    ['TaskQueueConsumerRole', 'dynamodb:PutItem', table, 'pause#task', false],
+    ['TaskQueueConsumerRole', 'dynamodb:Query', table, 'task#a', false],
+    ['TaskQueueConsumerRole', 'lambda:UpdateEventSourceMapping', mapping, undefined, false],
+    ['TaskQueueProducerPolicy', 'dynamodb:PutItem', table, 'pause#task', false],
+    ['TaskQueueProducerPolicy', 'lambda:UpdateEventSourceMapping', mapping, undefined, false],
+    ['TaskQueueOperatorPolicy', 'dynamodb:PutItem', table, 'pause#task', true],
+    ['TaskQueueOperatorPolicy', 'dynamodb:DeleteItem', table, 'pause#tier', true],
+    ['TaskQueueOperatorPolicy', 'dynamodb:Query', table, 'pause#task', true],
+    ['TaskQueueOperatorPolicy', 'lambda:UpdateEventSourceMapping', mapping, undefined, true],
+    ['TaskQueueOperatorPolicy', 'lambda:GetEventSourceMapping', mapping, undefined, true],
+    ['TaskQueueOperatorPolicy', 'lambda:DeleteEventSourceMapping', mapping, undefined, false],
+    ['TaskQueueOperatorPolicy', 'lambda:ListEventSourceMappings', '*', undefined, false],
   ];
 
   it.each(cases)('%s may %s on %s for key %s: %s', async (who, action, resource, key, allowed) => {

@@ -198,6 +198,10 @@ describe('TaskQueue outputs', () => {
     const emails = connectionFromOutputs(joined, 'the app', 'Emails');
     expect(Object.keys(emails.queues)).toEqual(['bulk']);
     expect(emails.metricsNamespace).toBe('tierq/App/Emails');
+    // `tierq pause tier` finds each tier's event source mapping by the id its queue outputs.
+    expect(emails.eventSourceMappings).toEqual({
+      bulk: expect.stringMatching(/^ref-RefEmailsConsumerBulkSource/),
+    });
     expect(() => connectionFromOutputs(joined, 'the app')).toThrow(
       /several tierq queues; choose one with --queue: App\/(Orders|Emails)/,
     );

@@ -20,6 +20,8 @@ import { sqsClient, uniqueName, waitFor } from '../helpers/aws.js';
 /** Inside the project, so the bundle resolves the AWS SDK from its node_modules as in `npm start`. */
 const assemblyDir = join('.tierq', `test-cdk.out-${randomUUID().slice(0, 8)}`);
 const stateDir = mkdtempSync(join(tmpdir(), 'tierq-local-'));
+/** A mapping id as the local Lambda API gives it. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 async function depth(url: string): Promise<number> {
   const { Attributes } = await sqsClient().send(
@@ -82,6 +84,13 @@ describe('startLocalStack', () => {
       table: expect.stringContaining('Table'),
       principals: { producer: keys, operator: keys },
       metricsNamespace: 'tierq/tierq-dev/TaskQueue',
+      // What `tierq pause tier` disables, through the gateway's Lambda API (endpoints.lambda).
+      eventSourceMappings: {
+        critical: expect.stringMatching(UUID),
+        high: expect.stringMatching(UUID),
+        normal: expect.stringMatching(UUID),
+        low: expect.stringMatching(UUID),
+      },
       taskQueues: [
         expect.objectContaining({
           path: 'tierq-dev/TaskQueue',

@@ -18,6 +18,8 @@ export const TaskMetric = {
   deadLettered: 'TaskDeadLettered',
   deferred: 'TaskDeferred',
   rateLimited: 'TaskRateLimited',
+  /** Deferred because an operator paused the task. */
+  paused: 'TaskPaused',
   duplicate: 'TaskDuplicate',
   /** A run whose lock another delivery took over: its state was not written over the newer one's. */
   lockLost: 'TaskLockLost',
@@ -38,6 +40,7 @@ function countsOf(states: readonly RecordState[]): Record<string, number> {
     if (outcome.kind === 'deadLettered') add(TaskMetric.deadLettered);
     if (outcome.kind === 'deferred' && !resent) add(TaskMetric.deferred);
     if (outcome.kind === 'deferred' && outcome.cause === DeferCause.rateLimited) add(TaskMetric.rateLimited);
+    if (outcome.kind === 'deferred' && outcome.cause === DeferCause.paused) add(TaskMetric.paused);
     if (outcome.kind === 'duplicate') add(TaskMetric.duplicate);
   }
   return counts;

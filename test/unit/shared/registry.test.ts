@@ -12,6 +12,7 @@ import { loadConsumerConfig } from '../../../shared/consumer/config.js';
 import { createConsumer } from '../../../shared/consumer/consumer.js';
 import { ConfigError } from '../../../shared/errors.js';
 import { type AnyTask, defineTask, TaskRegistry } from '../../../shared/registry.js';
+import { DynamoPausedTasks } from '../../../shared/stores/dynamo-pause-store.js';
 import { DynamoRateLimiter } from '../../../shared/stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../../../shared/stores/dynamo-task-store.js';
 import { consumerEnv } from '../../helpers/sqs-event.js';
@@ -90,6 +91,7 @@ describe('createConsumer', () => {
         sqs: new SQSClient({ region: 'us-east-1' }),
         store: new DynamoTaskStore(dynamodb, config.tableName),
         limiter: new DynamoRateLimiter(dynamodb, config.tableName),
+        pauses: new DynamoPausedTasks(dynamodb, config.tableName),
         metrics: new Metrics({ namespace: 'tierq-test' }),
         now: Date.now,
         maxHopSeconds: 900,

@@ -90,6 +90,8 @@ export const KeyPrefix = {
   task: 'task#',
   dedup: 'dedup#',
   rateLimit: 'ratelimit#',
+  /** Per-tenant concurrency leases: `lease#<task>#<tenant>`. */
+  tenantLease: 'lease#',
 } as const;
 export type KeyPrefix = (typeof KeyPrefix)[keyof typeof KeyPrefix];
 
@@ -209,6 +211,13 @@ export const Access = {
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
       on: ['table'],
       keyPrefixes: ['ratelimit#'],
+    },
+    {
+      sid: 'TenantLeases',
+      // concurrency.perTenant: take leases (PutItem, UpdateItem), re-read a full item, release.
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      on: ['table'],
+      keyPrefixes: ['lease#'],
     },
   ],
   producer: enqueue,

@@ -27,9 +27,11 @@ export {
 } from './registry.js';
 export { DynamoRateLimiter } from './stores/dynamo-rate-limiter.js';
 export { DynamoTaskStore } from './stores/dynamo-task-store.js';
+export { DynamoTenantLeases } from './stores/dynamo-tenant-leases.js';
 export type { RateLimiter } from './stores/rate-limiter.js';
 export { findTaskStates, getTaskState, type TaskState } from './stores/task-lookup.js';
 export type { TaskStore } from './stores/task-store.js';
+export type { LeaseGrant, LeaseKey, TenantLeases } from './stores/tenant-leases.js';
 export {
   type ContractInput,
   type ContractOutput,
@@ -37,3 +39,8 @@ export {
   defineContract,
   type TaskContract,
 } from './task-contract.js';
+export {
+  type ConcurrencyOption,
+  MAX_PER_TENANT_CONCURRENCY,
+  type PerTenantRateLimit,
+} from './tenant-limits.js';

@@ -8,6 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { TaskRegistry } from '../registry.js';
 import { DynamoRateLimiter } from '../stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../stores/dynamo-task-store.js';
+import { DynamoTenantLeases } from '../stores/dynamo-tenant-leases.js';
 import type { ConsumerConfig } from './config.js';
 import { createConsumer } from './consumer.js';
 
@@ -40,6 +41,7 @@ export function createDefaultConsumer(options: DefaultConsumerOptions) {
     sqs: options.sqs ?? new SQSClient({}),
     store: new DynamoTaskStore(dynamodb, config.tableName),
     limiter: new DynamoRateLimiter(dynamodb, config.tableName),
+    leases: new DynamoTenantLeases(dynamodb, config.tableName),
     metrics: new Metrics(),
     now: Date.now,
     maxHopSeconds: config.maxHopSeconds,

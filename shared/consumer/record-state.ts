@@ -19,6 +19,8 @@ export const DeferCause = {
   noTime: 'no-time',
   /** A failed attempt's retry waits longer than a visibility timeout can still hide it. */
   retry: 'retry',
+  /** Its tenant already runs `concurrency.perTenant` of its task. */
+  tenantBusy: 'tenant-busy',
 } as const;
 export type DeferCause = (typeof DeferCause)[keyof typeof DeferCause];
 

@@ -5,6 +5,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { TaskRegistry } from '../registry.js';
 import type { RateLimiter } from '../stores/rate-limiter.js';
 import type { TaskStore } from '../stores/task-store.js';
+import type { TenantLeases } from '../stores/tenant-leases.js';
 import type { ConsumerConfig } from './config.js';
 
 /**
@@ -20,6 +21,8 @@ export interface ConsumerRuntime {
   readonly sqs: SQSClient;
   readonly store: TaskStore;
   readonly limiter: RateLimiter;
+  /** Per-tenant concurrency leases; required only when a task sets `concurrency.perTenant`. */
+  readonly leases?: TenantLeases;
   /** Epoch ms. */
   readonly now: () => number;
   /** Longest single delay for a not-yet-due task (SQS allows 900 s; tests shorten it). */

@@ -16,9 +16,11 @@ import { SQS_MAX_MESSAGE_BYTES } from '../../shared/declaration.js';
 import { type AnyTask, TaskRegistry } from '../../shared/registry.js';
 import { DynamoRateLimiter } from '../../shared/stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
+import { DynamoTenantLeases } from '../../shared/stores/dynamo-tenant-leases.js';
 import type { RateLimiter } from '../../shared/stores/rate-limiter.js';
 import { getTaskState } from '../../shared/stores/task-lookup.js';
 import type { TaskStore } from '../../shared/stores/task-store.js';
+import type { TenantLeases } from '../../shared/stores/tenant-leases.js';
 import { createTestTable, dynamoClient, sqsClient, uniqueName } from './aws.js';
 import { lambdaContext } from './sqs-event.js';
 
@@ -49,6 +51,8 @@ export interface HarnessOptions {
   readonly wrapStore?: (store: TaskStore) => TaskStore;
   /** The rate limiter of every handler made. Default: a DynamoRateLimiter of its own per handler. */
   readonly limiter?: RateLimiter;
+  /** The lease store of every handler made. Default: a DynamoTenantLeases of its own per handler. */
+  readonly leases?: TenantLeases;
   /** The consumer's random source (backoff jitter). Default: Math.random. */
   readonly random?: () => number;
 }
@@ -89,6 +93,8 @@ export async function consumerHarness(options: HarnessOptions) {
       store: options.wrapStore?.(store) ?? store,
       // A second limiter instance is a second consumer with its own cache.
       limiter: options.limiter ?? new DynamoRateLimiter(storeClient, storeTable),
+      // Likewise its own lease store: leases are shared through the table, not a cache.
+      leases: options.leases ?? new DynamoTenantLeases(storeClient, storeTable),
       metrics: new Metrics({ namespace: 'tierq-test' }),
       now: () => Date.now() + (options.clockOffsetMs?.() ?? 0),
       maxHopSeconds: config.maxHopSeconds,

@@ -8,6 +8,7 @@ import { coldStart } from './cold-start.js';
 import { consumerOverhead } from './consumer-overhead.js';
 import { cost } from './cost.js';
 import { endToEnd } from './end-to-end.js';
+import { fairness } from './fairness.js';
 import type { BenchContext, Benchmark } from './lib/benchmark.js';
 import { describeMachine, packageVersions } from './lib/machine.js';
 import { Progress } from './lib/progress.js';
@@ -16,7 +17,14 @@ import { producer } from './producer.js';
 import { judgeTargets, renderTargets } from './targets.js';
 
 /** Every benchmark, in the order a full run executes them (cost last: it reads the others). */
-const BENCHMARKS: readonly Benchmark<unknown>[] = [consumerOverhead, producer, coldStart, endToEnd, cost];
+const BENCHMARKS: readonly Benchmark<unknown>[] = [
+  consumerOverhead,
+  producer,
+  coldStart,
+  endToEnd,
+  fairness,
+  cost,
+];
 const RESULTS_DIR = join('docs', 'bench-results');
 const COMPARED = [
   'fauxqs',

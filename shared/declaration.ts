@@ -214,8 +214,8 @@ export const Access = {
     },
     {
       sid: 'TenantLeases',
-      // concurrency.perTenant: take leases (PutItem, UpdateItem), re-read a full item, release.
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      // concurrency.perTenant: take and release leases (UpdateItem), re-read a full item (GetItem).
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
       on: ['table'],
       keyPrefixes: ['lease#'],
     },

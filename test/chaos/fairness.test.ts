@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { LEASE_GRACE_MS } from '../../shared/consumer/middleware/tenant-limits.js';
 import { createProducer, type Producer } from '../../shared/producer/producer.js';
 import { uniqueName, waitFor } from '../helpers/aws.js';
-import { FAIR_CONSUMER_TIMEOUT_SECONDS, synthesizeFairnessApp } from './fairness-app/stack.js';
-import { FairTask, type RunEvent } from './fairness-app/tasks.js';
+import { synthesizeFairnessApp } from './fairness-app/stack.js';
+import { FAIR_ONE_TIMEOUT_MS, FairTask, type RunEvent } from './fairness-app/tasks.js';
 
 /**
  * Per-tenant concurrency through the whole local stack: the fairness app synthesized, its
@@ -21,8 +22,8 @@ import { FairTask, type RunEvent } from './fairness-app/tasks.js';
  * released and must expire.
  */
 
-/** Crashed records come back after 10 s: longer than 11 sandboxes take to start cold on two cores. */
-const VISIBILITY_SECONDS = 10;
+/** Crashed records come back after 12 s: longer than 11 sandboxes take to start cold on two cores. */
+const VISIBILITY_SECONDS = 12;
 
 const workDir = mkdtempSync(join(tmpdir(), 'tierq-fairness-'));
 const starts: RunEvent[] = [];
@@ -152,9 +153,11 @@ describe('per-tenant concurrency through the local stack', () => {
       crashRetriedAfterMs: (starts.find((e) => e.key === 'crash' && e.attempt > 1)?.at ?? 0) - crashed.at,
     });
 
-    // The lease outlived the crash: no other run of the tenant started while the dead one's
-    // invocation could still have been running (its lease lasts to the deadline + 1 s)…
-    expect(firstOther - crashed.at).toBeGreaterThanOrEqual(FAIR_CONSUMER_TIMEOUT_SECONDS * 1000 - 500);
+    // The lease outlived the crash: no other run of the tenant started while the dead one's run
+    // could still have been running (its lease lasts timeoutMs + the grace + 1 s from its take)…
+    expect(firstOther - crashed.at).toBeGreaterThanOrEqual(FAIR_ONE_TIMEOUT_MS + LEASE_GRACE_MS);
+    // …and not much longer: the crashed invocation's deadline (15 s) was not waited for.
+    expect(firstOther - crashed.at).toBeLessThan(FAIR_ONE_TIMEOUT_MS + LEASE_GRACE_MS + 6_000);
     // …and then it expired: every task ran, the others on their first attempt, one at a time.
     expect(others).toHaveLength(3);
     expect(others.every((e) => e.attempt === 1)).toBe(true);

@@ -7,8 +7,8 @@ import { TaskQueue } from '../../../infra/constructs/task-queue.js';
 import { pascalCase } from '../../../infra/constructs/tiers.js';
 import { StackOutput as OUTPUTS } from '../../../shared/declaration.js';
 
-/** Short, so a crashed invocation's lease (which lives until its deadline) expires within seconds. */
-export const FAIR_CONSUMER_TIMEOUT_SECONDS = 4;
+/** Room for 11 cold sandboxes on two busy cores; the crash task's own `timeoutMs` bounds its lease. */
+export const FAIR_CONSUMER_TIMEOUT_SECONDS = 15;
 
 /** The `TaskQueue` construct with the fairness consumer, and the outputs the local runner reads. */
 class FairnessStack extends Stack {

@@ -27,6 +27,12 @@ export const fairPayload = z.object({
 /** Task names: one tenant may run two at once, the other one. */
 export const FairTask = { two: 'fair-two', one: 'fair-one' } as const;
 
+/**
+ * `fair-one`'s `timeoutMs`: a lease of it whose invocation crashed expires this + the lease's
+ * grace (5 s) + 1 s after it was taken, well before the function's own deadline.
+ */
+export const FAIR_ONE_TIMEOUT_MS = 2_000;
+
 async function record(recorderUrl: string, path: '/start' | '/end', event: RunEvent): Promise<void> {
   const response = await fetch(`${recorderUrl}${path}`, {
     method: 'POST',
@@ -37,11 +43,12 @@ async function record(recorderUrl: string, path: '/start' | '/end', event: RunEv
   await response.arrayBuffer();
 }
 
-function fairTask(name: string, perTenant: number, recorderUrl: string) {
+function fairTask(name: string, perTenant: number, recorderUrl: string, timeoutMs?: number) {
   return defineTask({
     name,
     schema: fairPayload,
     concurrency: { perTenant },
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
     retry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 500 },
     handler: async ({ key, tenant, sleepMs, crashOnFirstAttempt }, ctx) => {
       const event = () => ({ key, tenant, attempt: ctx.attempt, pid: process.pid, at: Date.now() });
@@ -59,5 +66,8 @@ function fairTask(name: string, perTenant: number, recorderUrl: string) {
  * new TaskRegistry(fairTasks(process.env.FAIR_RECORDER_URL));
  */
 export function fairTasks(recorderUrl: string) {
-  return [fairTask(FairTask.two, 2, recorderUrl), fairTask(FairTask.one, 1, recorderUrl)];
+  return [
+    fairTask(FairTask.two, 2, recorderUrl),
+    fairTask(FairTask.one, 1, recorderUrl, FAIR_ONE_TIMEOUT_MS),
+  ];
 }

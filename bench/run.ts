@@ -8,6 +8,7 @@ import { coldStart } from './cold-start.js';
 import { consumerOverhead } from './consumer-overhead.js';
 import { cost } from './cost.js';
 import { endToEnd } from './end-to-end.js';
+import { fairness } from './fairness.js';
 import type { BenchContext, Benchmark } from './lib/benchmark.js';
 import { describeMachine, packageVersions } from './lib/machine.js';
 import { Progress } from './lib/progress.js';
@@ -23,6 +24,7 @@ const BENCHMARKS: readonly Benchmark<unknown>[] = [
   coldStart,
   endToEnd,
   outage,
+  fairness,
   cost,
 ];
 const RESULTS_DIR = join('docs', 'bench-results');

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import type { buildApp as BuildApp } from 'fauxqs';
 import { LOCAL_CREDENTIALS } from '../shared/connection.js';
+import { emulateFairQueues } from './fair-queues.js';
 
 export const LOCAL_REGION = 'us-east-1';
 
@@ -130,12 +131,13 @@ interface InspectableQueue {
 async function startSqs(host: string, port: number, progress: (step: string) => void) {
   progress('Starting SQS emulator (fauxqs)');
   const { buildApp } = await optionalPeer<{ buildApp: typeof BuildApp }>('fauxqs', EMULATOR_VERSIONS.fauxqs);
-  const stores = await storesWithEndpointQueueUrls();
+  const { stores, queuePrototype } = await storesWithEndpointQueueUrls();
   const app = buildApp({
     logger: false,
     defaultRegion: LOCAL_REGION,
     stores,
   });
+  emulateFairQueues(app as unknown as Parameters<typeof emulateFairQueues>[0], queuePrototype);
   await app.listen({ port, host });
   const address = app.server.address();
   if (address === null || typeof address === 'string') {
@@ -172,7 +174,10 @@ type FauxqsStores = NonNullable<NonNullable<Parameters<typeof BuildApp>[0]>['sto
  * AWS. The store class is not exported, hence the file lookup; `buildApp` creates the other
  * stores itself when they are missing.
  */
-async function storesWithEndpointQueueUrls(): Promise<FauxqsStores> {
+async function storesWithEndpointQueueUrls(): Promise<{
+  stores: FauxqsStores;
+  queuePrototype: Parameters<typeof emulateFairQueues>[1];
+}> {
   const searchPaths = createRequire(import.meta.url).resolve.paths('fauxqs') ?? [];
   const file = searchPaths
     .map((dir) => join(dir, 'fauxqs', 'dist', 'sqs', 'sqsStore.js'))
@@ -182,12 +187,13 @@ async function storesWithEndpointQueueUrls(): Promise<FauxqsStores> {
       `fauxqs/dist/sqs/sqsStore.js not found: ${missingPeer('fauxqs', EMULATOR_VERSIONS.fauxqs)}`,
     );
   }
-  const { SqsStore } = (await import(pathToFileURL(file).href)) as {
+  const { SqsStore, SqsQueue } = (await import(pathToFileURL(file).href)) as {
     SqsStore: new () => FauxqsStores['sqsStore'] & { host: string };
+    SqsQueue: { prototype: Parameters<typeof emulateFairQueues>[1] };
   };
   const sqsStore = new SqsStore();
   sqsStore.host = '';
-  return { sqsStore } as FauxqsStores;
+  return { stores: { sqsStore } as FauxqsStores, queuePrototype: SqsQueue.prototype };
 }
 
 async function startDynamoDb(

@@ -18,6 +18,20 @@ export const CONTRACT_VERSION = 1;
 const NAME_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const NAME_RULE = "1–128 characters of A–Z, a–z, 0–9, '.', '_', ':' or '-'";
 
+/**
+ * What a tenant may be: the same rule as ids and task names, a subset of what SQS allows in a
+ * `MessageGroupId` (the producer sends the tenant there) and free of the `#` the table's keys
+ * use as a separator.
+ *
+ * @example
+ * ```ts
+ * TENANT_PATTERN.test('acme-corp'); // true
+ * ```
+ */
+export const TENANT_PATTERN = NAME_PATTERN;
+/** {@link TENANT_PATTERN} in words, for error messages. */
+export const TENANT_RULE = NAME_RULE;
+
 /** A message that says what the field must be and what it got, never echoing huge input. */
 function mustBe(expectation: string) {
   return (issue: { input: unknown }) =>
@@ -117,6 +131,15 @@ export const taskEnvelopeSchema = v.pipe(
       runAt: v.optional(isoDateTime('Earliest time to run; any distance in the future.')),
       idempotencyKey: v.optional(boundedString(1, 256, 'Deduplication key; defaults to id.')),
       enqueuedAt: v.optional(isoDateTime('When the producer enqueued the message.')),
+      tenant: v.optional(
+        v.pipe(
+          v.string(mustBe(NAME_RULE)),
+          v.regex(NAME_PATTERN, mustBe(NAME_RULE)),
+          v.description(
+            'Who the task is for; tasks with per-tenant limits count it (also the SQS MessageGroupId).',
+          ),
+        ),
+      ),
       tierq: v.optional(tierqBookkeepingSchema),
     },
     envelopeIssue,

@@ -99,6 +99,8 @@ export const KeyPrefix = {
   breaker: 'breaker#',
   /** Paused tasks (`pause#task`, sort key the task's name) and notes on paused tiers (`pause#tier`). */
   pause: 'pause#',
+  /** Per-tenant concurrency leases: `lease#<task>#<tenant>`. */
+  tenantLease: 'lease#',
 } as const;
 export type KeyPrefix = (typeof KeyPrefix)[keyof typeof KeyPrefix];
 
@@ -236,6 +238,13 @@ export const Access = {
       actions: ['dynamodb:Query'],
       on: ['table'],
       keyPrefixes: ['pause#'],
+    },
+    {
+      sid: 'TenantLeases',
+      // concurrency.perTenant: take and release leases (UpdateItem), re-read a full item (GetItem).
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      on: ['table'],
+      keyPrefixes: ['lease#'],
     },
   ],
   producer: enqueue,

@@ -36,9 +36,11 @@ export {
 export { DynamoBreakerStore } from './stores/dynamo-breaker-store.js';
 export { DynamoRateLimiter } from './stores/dynamo-rate-limiter.js';
 export { DynamoTaskStore } from './stores/dynamo-task-store.js';
+export { DynamoTenantLeases } from './stores/dynamo-tenant-leases.js';
 export type { RateLimiter } from './stores/rate-limiter.js';
 export { findTaskStates, getTaskState, type TaskState } from './stores/task-lookup.js';
 export type { TaskStore } from './stores/task-store.js';
+export type { LeaseGrant, LeaseKey, TenantLeases } from './stores/tenant-leases.js';
 export {
   type ContractInput,
   type ContractOutput,
@@ -46,3 +48,8 @@ export {
   defineContract,
   type TaskContract,
 } from './task-contract.js';
+export {
+  type ConcurrencyOption,
+  MAX_PER_TENANT_CONCURRENCY,
+  type PerTenantRateLimit,
+} from './tenant-limits.js';

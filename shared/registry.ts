@@ -8,6 +8,12 @@ import { type BreakerOptions, defineBreaker } from './breaker.js';
 import { DEFAULT_RETRY_POLICY, validateRetryPolicy } from './consumer/backoff.js';
 import { ConfigError } from './errors.js';
 import { type ContractInput, checkTaskName, type TaskContract } from './task-contract.js';
+import {
+  type ConcurrencyOption,
+  type PerTenantRateLimit,
+  taskWideRateLimit,
+  validateTenantLimits,
+} from './tenant-limits.js';
 import { validateRateLimit } from './token-bucket.js';
 
 /** How duplicate deliveries and duplicate enqueues of one task are handled. */
@@ -28,11 +34,13 @@ export interface TaskRetryOptions {
   readonly maxDelayMs?: number;
 }
 
-/** A task's distributed token bucket: `perSecond` refill (> 0), up to `burst` (>= 1) saved up. */
-export interface RateLimitOption {
-  readonly perSecond: number;
-  readonly burst: number;
-}
+/**
+ * A task's distributed token bucket: `perSecond` refill (> 0), up to `burst` (>= 1) saved up;
+ * `perTenant`, a bucket of its own for each tenant (see `tenant-limits.ts`). Either or both.
+ */
+export type RateLimitOption =
+  | { readonly perSecond: number; readonly burst: number; readonly perTenant?: PerTenantRateLimit }
+  | { readonly perSecond?: undefined; readonly burst?: undefined; readonly perTenant: PerTenantRateLimit };
 
 /** What a task handler is told about the attempt it is running. */
 export interface TaskContext {
@@ -57,8 +65,10 @@ export interface TaskDefinition<Schema extends StandardSchemaV1 = StandardSchema
   readonly retry?: TaskRetryOptions;
   /** An attempt that runs longer than this fails. Default: the Lambda's remaining time. */
   readonly timeoutMs?: number;
-  /** Distributed token bucket shared by every consumer. */
+  /** Distributed token bucket shared by every consumer; `perTenant`, one per tenant. */
   readonly rateLimit?: RateLimitOption;
+  /** At most `perTenant` runs of this task at once per tenant, across every consumer. */
+  readonly concurrency?: ConcurrencyOption;
   /**
    * The circuit breaker of the downstream this task calls (`defineBreaker`, or its options):
    * shared by every task that names it and by every consumer. While it is open, the task's
@@ -147,8 +157,10 @@ export function validateTask<T extends AnyTask>(task: T): T {
     fail(`timeoutMs must be a positive number of ms, got ${timeoutMs}`);
   }
   check(() => validateRetryPolicy({ ...DEFAULT_RETRY_POLICY, ...task.retry }));
-  if (task.rateLimit !== undefined) check(() => validateRateLimit(task.rateLimit as RateLimitOption));
   if (task.breaker !== undefined) check(() => defineBreaker(task.breaker as BreakerOptions));
+  const wide = taskWideRateLimit(task);
+  if (wide !== undefined) check(() => validateRateLimit(wide));
+  check(() => validateTenantLimits(task));
   if (idempotency !== undefined) {
     if (!Object.values(IdempotencyMode).includes(idempotency.mode)) {
       fail(

@@ -12,6 +12,7 @@ interface EnqueueFlags {
   idempotencyKey?: string;
   dedupKey?: string;
   dedupWindow: number;
+  tenant?: string;
   json?: boolean;
 }
 
@@ -37,6 +38,7 @@ export function enqueueCommand(program: Command, cli: Cli): void {
         .argParser(parseDuration)
         .default(60_000, '60s'),
     )
+    .option('--tenant <tenant>', "who the task is for (per-tenant limits; SQS's MessageGroupId)")
     .option('--json', 'print the result as JSON')
     .action(async (task: string, flags: EnqueueFlags, command: Command) => {
       const target = await cli.connect(command);
@@ -48,6 +50,7 @@ export function enqueueCommand(program: Command, cli: Cli): void {
           ...(flags.runAt === undefined ? {} : { runAt: flags.runAt }),
           ...(flags.id === undefined ? {} : { id: flags.id }),
           ...(flags.idempotencyKey === undefined ? {} : { idempotencyKey: flags.idempotencyKey }),
+          ...(flags.tenant === undefined ? {} : { tenant: flags.tenant }),
           ...(flags.dedupKey === undefined
             ? {}
             : {

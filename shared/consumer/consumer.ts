@@ -18,6 +18,7 @@ import { retries } from './middleware/retries.js';
 import { sqsBatch } from './middleware/sqs-batch.js';
 import { startInTime } from './middleware/start-in-time.js';
 import { taskMetrics } from './middleware/task-metrics.js';
+import { checkTenantLimits, tenantLimits } from './middleware/tenant-limits.js';
 import { validateRecords } from './middleware/validate-records.js';
 import { batchOf } from './record-state.js';
 import { runTasks } from './run-tasks.js';
@@ -31,7 +32,7 @@ export interface ConsumerOptions extends ConsumerRuntime {
 /**
  * Builds the tierq consumer: a Middy handler for SQS batches. Records run concurrently; each
  * goes through validate → not-yet-due → paused → time enough to finish → circuit breaker →
- * rate limit → idempotency → run → back-pressure, retry or dead-letter,
+ * rate limit → per-tenant limits → idempotency → run → back-pressure, retry or dead-letter,
  * and the handler returns a partial batch response naming only the records SQS must redeliver.
  *
  * Every registered task's options are checked first: a bad one is a `ConfigError` naming the
@@ -51,6 +52,10 @@ export function createConsumer(options: ConsumerOptions) {
   // Definitions may come as plain objects, never checked by defineTask.
   for (const name of options.registry.names()) validateTask(options.registry.get(name) as AnyTask);
   checkBreakers(options.registry, options.breakers);
+  checkTenantLimits(
+    options.registry.names().map((name) => options.registry.get(name) as AnyTask),
+    options.leases,
+  );
   const core = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     await runTasks(batchOf(event), context);
     // sqsBatch's `after` builds the real response from the settled outcomes.
@@ -72,6 +77,7 @@ export function createConsumer(options: ConsumerOptions) {
     .use(startInTime(options))
     .use(circuitBreaker(options))
     .use(rateLimit(options))
+    .use(tenantLimits(options))
     .use(idempotency(options))
     .use(retries(options, options.random))
     .use(backPressure(options));

@@ -10,6 +10,7 @@ import { DynamoBreakerStore } from '../stores/dynamo-breaker-store.js';
 import { DynamoPausedTasks } from '../stores/dynamo-pause-store.js';
 import { DynamoRateLimiter } from '../stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../stores/dynamo-task-store.js';
+import { DynamoTenantLeases } from '../stores/dynamo-tenant-leases.js';
 import type { ConsumerConfig } from './config.js';
 import { createConsumer } from './consumer.js';
 
@@ -44,6 +45,7 @@ export function createDefaultConsumer(options: DefaultConsumerOptions) {
     limiter: new DynamoRateLimiter(dynamodb, config.tableName),
     breakers: new DynamoBreakerStore(dynamodb, config.tableName),
     pauses: new DynamoPausedTasks(dynamodb, config.tableName),
+    leases: new DynamoTenantLeases(dynamodb, config.tableName),
     metrics: new Metrics(),
     now: Date.now,
     maxHopSeconds: config.maxHopSeconds,

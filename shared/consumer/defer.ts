@@ -99,6 +99,7 @@ function copyOf(
     body,
     attributes,
     delaySeconds,
+    ...(state.envelope.tenant === undefined ? {} : { groupId: state.envelope.tenant }),
     outcome: { kind: 'deferred', cause: deferral.cause, reason: deferral.reason },
   };
 }

@@ -25,6 +25,8 @@ export const DeferCause = {
   backPressure: 'back-pressure',
   /** An operator paused its task (`tierq pause task`): it looks again until resumed. */
   paused: 'paused',
+  /** Its tenant already runs `concurrency.perTenant` of its task. */
+  tenantBusy: 'tenant-busy',
 } as const;
 export type DeferCause = (typeof DeferCause)[keyof typeof DeferCause];
 

@@ -7,6 +7,7 @@ import type { DynamoBreakerStore } from '../stores/dynamo-breaker-store.js';
 import type { PausedTasks } from '../stores/pause-store.js';
 import type { RateLimiter } from '../stores/rate-limiter.js';
 import type { TaskStore } from '../stores/task-store.js';
+import type { TenantLeases } from '../stores/tenant-leases.js';
 import type { ConsumerConfig } from './config.js';
 
 /**
@@ -26,6 +27,8 @@ export interface ConsumerRuntime {
   readonly breakers?: BreakerStore;
   /** The tasks an operator paused (`tierq pause task`), read cheaply (cached per container). */
   readonly pauses: PausedTasks;
+  /** Per-tenant concurrency leases; required only when a task sets `concurrency.perTenant`. */
+  readonly leases?: TenantLeases;
   /** Epoch ms. */
   readonly now: () => number;
   /** Longest single delay for a not-yet-due task (SQS allows 900 s; tests shorten it). */

@@ -20,6 +20,8 @@ export interface Send {
   readonly body: string;
   readonly delaySeconds?: number;
   readonly attributes?: Record<string, MessageAttributeValue>;
+  /** SQS's `MessageGroupId` (the tenant): a deferred copy stays in its tenant's fair-queue group. */
+  readonly groupId?: string;
   /** The outcome the record takes once the send is safely stored. */
   readonly outcome: Extract<Outcome, { kind: 'deadLettered' | 'deferred' }>;
 }
@@ -57,6 +59,7 @@ export async function sendForRecords(sqs: SQSClient, sends: readonly Send[]): Pr
               MessageBody: s.body,
               ...(s.delaySeconds ? { DelaySeconds: s.delaySeconds } : {}),
               ...(s.attributes ? { MessageAttributes: s.attributes } : {}),
+              ...(s.groupId ? { MessageGroupId: s.groupId } : {}),
             })),
           }),
         );

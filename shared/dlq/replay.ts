@@ -51,16 +51,17 @@ export interface ReplayDeadLettersOptions {
 
 /**
  * The body to re-send: the original with a fresh attempt budget (`tierq.priorAttempts`
- * removed) and this replay's id, everything else kept. Undefined when the body is not a valid
- * envelope.
+ * removed) and this replay's id, everything else kept, with its tenant (the message group it
+ * goes back in). Undefined when the body is not a valid envelope.
  */
-function freshBody(body: string, replayId: string): string | undefined {
+function freshBody(body: string, replayId: string): { body: string; tenant?: string } | undefined {
   const parsed = parseEnvelope(body);
   if (!parsed.ok) return undefined;
   const { priorAttempts: _, ...tierq } = parsed.envelope.tierq ?? {};
   const envelope = { ...parsed.envelope, tierq: { ...tierq, replay: replayId } };
   try {
-    return serializeEnvelope(envelope);
+    const tenant = envelope.tenant;
+    return { body: serializeEnvelope(envelope), ...(tenant === undefined ? {} : { tenant }) };
   } catch {
     return undefined;
   }
@@ -123,9 +124,9 @@ export async function replayDeadLetters(options: ReplayDeadLettersOptions): Prom
     if (options.task !== undefined && letter.task !== options.task) return false;
     if (options.tier !== undefined && tier !== options.tier) return false;
     const queueUrl = Object.hasOwn(queues, tier) ? queues[tier] : undefined;
-    const body = freshBody(letter.body, replayId);
-    if (queueUrl === undefined || body === undefined) {
-      const why = body === undefined ? 'body is not a valid v1 envelope' : `no queue for tier "${tier}"`;
+    const fresh = freshBody(letter.body, replayId);
+    if (queueUrl === undefined || fresh === undefined) {
+      const why = fresh === undefined ? 'body is not a valid v1 envelope' : `no queue for tier "${tier}"`;
       report(letter, 'skipped', new Error(why));
       return false;
     }
@@ -133,8 +134,10 @@ export async function replayDeadLetters(options: ReplayDeadLettersOptions): Prom
       await sqs.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,
-          MessageBody: body,
+          MessageBody: fresh.body,
           MessageAttributes: taskAttributes(tier),
+          // A tenant's task goes back into its tenant's fair-queue group.
+          ...(fresh.tenant === undefined ? {} : { MessageGroupId: fresh.tenant }),
         }),
       );
     } catch (error) {

@@ -7,6 +7,7 @@ import {
   resentOverheadBytes,
   type TaskEnvelope,
 } from '../contract.js';
+import { describeValue, TENANT_PATTERN, TENANT_RULE } from '../contract-schema.js';
 import { ConfigError, MessageTooLargeError, UnknownTierError } from '../errors.js';
 import { attributeBytes, taskAttributes } from '../message-attributes.js';
 
@@ -36,6 +37,12 @@ export interface EnqueueOptions<Tier extends string = string> {
   readonly dedup?: { readonly key: string; readonly windowSeconds: number };
   /** Check the payload against the task's contract before sending. Default: the producer's `validatePayloads`. */
   readonly validate?: boolean;
+  /**
+   * Who the task is for (1–128 of `[A-Za-z0-9._:-]`): tasks with per-tenant limits count it, and
+   * it is sent as SQS's `MessageGroupId`, so a fair queue keeps one tenant's backlog from
+   * delaying the others'.
+   */
+  readonly tenant?: string;
 }
 
 /**
@@ -62,6 +69,8 @@ export interface OutgoingMessage {
    */
   readonly neededBytes: number;
   readonly delaySeconds: number;
+  /** SQS's `MessageGroupId`: the tenant, when there is one. */
+  readonly groupId?: string;
 }
 
 /**
@@ -101,6 +110,7 @@ export function buildMessage(input: {
       ? { runAt: new Date(runAtMs).toISOString() }
       : {}),
     ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+    ...(options.tenant === undefined ? {} : { tenant: checkTenant(options.tenant) }),
   };
   const encoded = encodeEnvelope(envelope);
   const { attributes, attributesBytes } = tierAttributes(tier);
@@ -119,7 +129,14 @@ export function buildMessage(input: {
     bytes,
     neededBytes,
     delaySeconds: Math.min(waitSeconds, MAX_DELAY_SECONDS),
+    ...(envelope.tenant === undefined ? {} : { groupId: envelope.tenant }),
   };
+}
+
+/** A tenant a consumer accepts, or a `ConfigError` saying what it must be. */
+function checkTenant(tenant: unknown): string {
+  if (typeof tenant === 'string' && TENANT_PATTERN.test(tenant)) return tenant;
+  throw new ConfigError(`enqueue: tenant must be ${TENANT_RULE}, got ${describeValue(tenant)}`);
 }
 
 const byTier = new Map<

@@ -165,6 +165,7 @@ export function createProducer<const Tier extends string = string>(
             MessageBody: message.body,
             MessageAttributes: message.attributes,
             DelaySeconds: message.delaySeconds,
+            ...(message.groupId === undefined ? {} : { MessageGroupId: message.groupId }),
           }),
         );
         return { id: message.id, status: 'sent' as const };

@@ -101,6 +101,7 @@ async function sendOnce(
                 MessageBody: message.body,
                 MessageAttributes: message.attributes,
                 DelaySeconds: message.delaySeconds,
+                ...(message.groupId === undefined ? {} : { MessageGroupId: message.groupId }),
               };
             }),
           }),

@@ -19,10 +19,12 @@ import { DynamoBreakerStore } from '../../shared/stores/dynamo-breaker-store.js'
 import { DynamoPausedTasks } from '../../shared/stores/dynamo-pause-store.js';
 import { DynamoRateLimiter } from '../../shared/stores/dynamo-rate-limiter.js';
 import { DynamoTaskStore } from '../../shared/stores/dynamo-task-store.js';
+import { DynamoTenantLeases } from '../../shared/stores/dynamo-tenant-leases.js';
 import type { PausedTasks } from '../../shared/stores/pause-store.js';
 import type { RateLimiter } from '../../shared/stores/rate-limiter.js';
 import { getTaskState } from '../../shared/stores/task-lookup.js';
 import type { TaskStore } from '../../shared/stores/task-store.js';
+import type { TenantLeases } from '../../shared/stores/tenant-leases.js';
 import { createTestTable, dynamoClient, sqsClient, uniqueName } from './aws.js';
 import { lambdaContext } from './sqs-event.js';
 
@@ -61,6 +63,8 @@ export interface HarnessOptions {
    * limiter, whose failures those tests are about.
    */
   readonly pauses?: PausedTasks;
+  /** The lease store of every handler made. Default: a DynamoTenantLeases of its own per handler. */
+  readonly leases?: TenantLeases;
   /** The consumer's random source (backoff jitter). Default: Math.random. */
   readonly random?: () => number;
 }
@@ -103,6 +107,8 @@ export async function consumerHarness(options: HarnessOptions) {
       limiter: options.limiter ?? new DynamoRateLimiter(storeClient, storeTable),
       breakers: (options.wrapBreakers ?? ((b) => b))(new DynamoBreakerStore(storeClient, storeTable)),
       pauses: options.pauses ?? new DynamoPausedTasks(storeClient, tableName),
+      // Likewise its own lease store: leases are shared through the table, not a cache.
+      leases: options.leases ?? new DynamoTenantLeases(storeClient, storeTable),
       metrics: new Metrics({ namespace: 'tierq-test' }),
       now: () => Date.now() + (options.clockOffsetMs?.() ?? 0),
       maxHopSeconds: config.maxHopSeconds,

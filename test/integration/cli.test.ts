@@ -76,6 +76,14 @@ describe('tierq enqueue', () => {
     expect(body).toMatchObject({ v: 1, id: 'cli-1', task: 'echo', payload: { n: 1 } });
   });
 
+  it('sends the tenant in the envelope with --tenant', async () => {
+    const { h, tierq } = await setup();
+    const run = await tierq('enqueue', 'echo', '--tenant', 'acme', '--id', 'cli-t', '--json');
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const [body] = await bodiesOn(h.urlOf('normal'));
+    expect(body).toMatchObject({ id: 'cli-t', tenant: 'acme' });
+  });
+
   it('reads a payload from @file and delays with --delay', async () => {
     const { h, dir, tierq } = await setup();
     await writeFile(join(dir, 'payload.json'), '{"n":2}');
@@ -103,6 +111,7 @@ describe('tierq enqueue', () => {
       "option '--delay <duration>' cannot be used with option '--run-at <time>'",
     ],
     [['--id', 'has space'], 'field "id" must be 1–128 characters'],
+    [['--tenant', 'acme corp'], 'tenant must be 1–128 characters'],
   ])('rejects %j with exit code 2 and says why', async (args, why) => {
     const { h, tierq } = await setup();
     const run = await tierq('enqueue', 'echo', ...args);

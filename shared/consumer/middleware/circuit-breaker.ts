@@ -20,6 +20,7 @@ import {
 import { BackPressureError, ConfigError } from '../../errors.js';
 import { logger } from '../../logger.js';
 import type { AnyTask, TaskRegistry } from '../../registry.js';
+import { taskWideRateLimit } from '../../tenant-limits.js';
 import { describeError } from '../dead-letter.js';
 import { type Deferral, deferOrFail } from '../defer.js';
 import { batchOf, DeferCause, fail, pending, type RecordState } from '../record-state.js';
@@ -385,7 +386,7 @@ async function deferPushedBack(
         ? { runAt: new Date(nowMs + error.retryAfterMs).toISOString() }
         : {}),
     });
-    if (state.task.rateLimit) {
+    if (taskWideRateLimit(state.task)) {
       const untilMs = nowMs + error.retryAfterMs;
       const held = holds.get(state.task.name);
       if (!held || held.untilMs < untilMs) holds.set(state.task.name, { task: state.task, untilMs });
@@ -395,7 +396,8 @@ async function deferPushedBack(
     deferOrFail(runtime, deferrals),
     ...[...holds.values()].map(async ({ task, untilMs }) => {
       try {
-        if (task.rateLimit) await runtime.limiter.holdOff?.(task.name, task.rateLimit, untilMs, nowMs);
+        const limit = taskWideRateLimit(task);
+        if (limit) await runtime.limiter.holdOff?.(task.name, limit, untilMs, nowMs);
       } catch (error) {
         logger.warn('could not hold the rate limiter for back-pressure', { task: task.name, error });
       }

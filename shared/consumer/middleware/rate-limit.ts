@@ -5,6 +5,7 @@ import type middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { RateLimitedError } from '../../errors.js';
 import { logger } from '../../logger.js';
+import { taskWideRateLimit } from '../../tenant-limits.js';
 import { type Deferral, deferOrFail } from '../defer.js';
 import { batchOf, DeferCause, fail, pending, type RecordState } from '../record-state.js';
 import type { ConsumerRuntime } from '../runtime.js';
@@ -27,13 +28,13 @@ export function rateLimit(
   const rateLimitBefore: Fn = async (request) => {
     const groups = new Map<string, RecordState[]>();
     for (const state of pending(batchOf(request.event))) {
-      if (!state.task?.rateLimit) continue;
+      if (!state.task || taskWideRateLimit(state.task) === undefined) continue;
       groups.set(state.task.name, [...(groups.get(state.task.name) ?? []), state]);
     }
     const deferrals: Deferral[] = [];
     await Promise.all(
       [...groups].map(async ([name, states]) => {
-        const limit = states[0]?.task?.rateLimit;
+        const limit = states[0]?.task && taskWideRateLimit(states[0].task);
         if (!limit) return;
         try {
           const { granted, retryAfterMs } = await runtime.limiter.acquire(

@@ -44,12 +44,35 @@ describe('defineTask', () => {
       { timeoutMs: 120_000, idempotency: { mode: 'lock', ttlSeconds: 60 } },
       /idempotency\.ttlSeconds .*timeoutMs/,
     ],
+    ['no concurrent run per tenant', { concurrency: { perTenant: 0 } }, /concurrency\.perTenant/],
+    ['a fractional concurrency per tenant', { concurrency: { perTenant: 1.5 } }, /concurrency\.perTenant/],
+    ['more leases than one item holds', { concurrency: { perTenant: 1_001 } }, /concurrency\.perTenant/],
+    [
+      'a per-tenant rate of 0',
+      { rateLimit: { perTenant: { perSecond: 0, burst: 1 } } },
+      /rateLimit\.perTenant\.perSecond/,
+    ],
+    [
+      'a per-tenant burst below 1',
+      { rateLimit: { perSecond: 5, burst: 5, perTenant: { perSecond: 1, burst: 0 } } },
+      /rateLimit\.perTenant\.burst/,
+    ],
+    ['a rate limit with nothing in it', { rateLimit: {} }, /rateLimit needs/],
   ])('rejects %s with a ConfigError naming the task and the option', (_, options, option) => {
     const error = thrown(() => defineTask({ ...base, ...options } as unknown as AnyTask));
 
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(/task "charge-card"/);
     expect((error as Error).message).toMatch(option);
+  });
+
+  it('accepts per-tenant limits alone or beside a task-wide rate limit', () => {
+    const perTenantOnly = { perTenant: { perSecond: 2, burst: 4 } };
+    expect(defineTask({ ...base, concurrency: { perTenant: 3 }, rateLimit: perTenantOnly }).rateLimit).toBe(
+      perTenantOnly,
+    );
+    const both = { perSecond: 50, burst: 100, perTenant: { perSecond: 2, burst: 4 } };
+    expect(defineTask({ ...base, rateLimit: both }).rateLimit).toBe(both);
   });
 
   it('rejects a name outside [A-Za-z0-9._:-] with a ConfigError', () => {

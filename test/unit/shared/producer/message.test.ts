@@ -92,6 +92,20 @@ describe('buildMessage', () => {
     expect(() => build({ runAt: 'tomorrow' })).toThrow(ConfigError);
   });
 
+  it('carries the tenant in the envelope and as the message group, so a fair queue groups by it', () => {
+    const message = build({ tenant: 'acme-corp' });
+    expect(envelope(message.body).tenant).toBe('acme-corp');
+    expect(message.groupId).toBe('acme-corp');
+    expect(build().groupId).toBeUndefined();
+  });
+
+  it('rejects a tenant a consumer would reject, saying what a tenant may be', () => {
+    expect(() => build({ tenant: 'has space' })).toThrow(ConfigError);
+    expect(() => build({ tenant: '' })).toThrow(/tenant must be 1–128 characters/);
+    expect(() => build({ tenant: 'x'.repeat(129) })).toThrow(/a string of 129 characters/);
+    expect(() => build({ tenant: 'a#b' })).toThrow(ConfigError);
+  });
+
   it('rejects an invalid id the way a consumer would', () => {
     expect(() => build({ id: 'has space' })).toThrow(InvalidMessageError);
   });

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -37,12 +38,13 @@ export const LOCAL_FILE = LOCAL_CONNECTION_FILE;
 
 /**
  * The target: `--stack NAME [--region R]` on AWS, else the local stack when `.tierq/local.json`
- * exists. Throws {@link ConfigError} saying how to get one when neither is there.
+ * exists (in `directory`, default the current one). Throws {@link ConfigError} saying how to get
+ * one when neither is there.
  *
  * @example
  * const target = await connect({ stack: 'Tierq-prod', region: 'eu-west-1' });
  */
-export async function connect(options: TargetOptions): Promise<Target> {
+export async function connect(options: TargetOptions, directory = '.'): Promise<Target> {
   if (options.stack !== undefined) {
     const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     if (region === undefined) throw new ConfigError('--stack needs --region (or AWS_REGION)');
@@ -65,13 +67,14 @@ export async function connect(options: TargetOptions): Promise<Target> {
       hint: 'check the network and your AWS credentials',
     };
   }
-  if (!existsSync(LOCAL_FILE)) {
+  const localFile = join(directory, LOCAL_FILE);
+  if (!existsSync(localFile)) {
     throw new ConfigError(
       `no local stack here (${LOCAL_FILE} not found): start one with \`npm start\` or \`npx tierq local\`, or target AWS with --stack NAME --region R`,
     );
   }
   // The CLI acts as the stack's operator: under IAM enforcement, limited to the operator policy.
-  const connection = await loadLocalConfig(LOCAL_FILE, 'operator', options.queue);
+  const connection = await loadLocalConfig(localFile, 'operator', options.queue);
   const client = (endpoint: string) => ({
     region: connection.region,
     endpoint,
@@ -83,7 +86,7 @@ export async function connect(options: TargetOptions): Promise<Target> {
     connection,
     sqs: new SQSClient(client(connection.endpoints.sqs)),
     dynamodb: new DynamoDBClient(client(connection.endpoints.dynamodb)),
-    activity: localActivity(LOCAL_MONITOR_FILE),
+    activity: localActivity(join(directory, LOCAL_MONITOR_FILE)),
     description: 'the local stack',
     hint: `the stack recorded in ${LOCAL_FILE} does not answer; start it again with \`npm start\` or \`npx tierq local\``,
   };

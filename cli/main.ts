@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { Cli, CliExit, ExitCode } from './cli.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { dlqCommand } from './commands/dlq.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { localCommand } from './commands/local.js';
@@ -15,7 +16,9 @@ import { taskCommand } from './commands/task.js';
  */
 export function buildProgram(cli: Cli): Command {
   const program = new Command('tierq')
-    .description('tierq: enqueue tasks, watch the tiers, inspect and replay the dead-letter queue')
+    .description(
+      'tierq: enqueue tasks, watch the tiers, inspect and replay the dead-letter queue, serve a dashboard',
+    )
     .option(
       '--stack <name>',
       'target a deployed stack on AWS (default: the local stack in .tierq/local.json)',
@@ -30,6 +33,7 @@ export function buildProgram(cli: Cli): Command {
   statusCommand(program, cli);
   taskCommand(program, cli);
   dlqCommand(program, cli);
+  dashboardCommand(program, cli);
   return program;
 }
 

@@ -5,7 +5,7 @@ import type { Cli } from '../cli.js';
 import { type Output, table } from '../output.js';
 
 /** The `--json` shape, as documented: per-tier counts and the DLQ depth (plus per-minute counts when known). */
-function asJson(s: QueueSnapshot) {
+export function asJson(s: QueueSnapshot) {
   return {
     tiers: s.tiers,
     dlq: { visible: s.dlq.visible },

@@ -12,6 +12,7 @@ import {
 import { ConfigError } from '../shared/errors.js';
 import { type ActivitySource, LOCAL_MONITOR_FILE, localActivity } from '../shared/monitoring/activity.js';
 import { cloudWatchActivity } from '../shared/monitoring/cloudwatch-activity.js';
+import { cloudWatchAlarmStates } from '../shared/monitoring/cloudwatch-alarms.js';
 
 /** The global options every command accepts. */
 export interface TargetOptions {
@@ -27,6 +28,8 @@ export interface Target {
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
   readonly activity: ActivitySource;
+  /** Alarm states by name, where the activity source has none of its own (AWS: DescribeAlarms). */
+  readonly alarms?: () => Promise<Readonly<Record<string, string>>>;
   /** Says what this target is, for messages: `the local stack` or `stack X in R`. */
   readonly description: string;
   /** How to bring the target up when it cannot be reached. */
@@ -53,12 +56,14 @@ export async function connect(options: TargetOptions, directory = '.'): Promise<
       region,
       ...(options.queue === undefined ? {} : { queue: options.queue }),
     });
+    const cloudwatch = new CloudWatchClient({ region });
     return {
       connection,
       sqs: new SQSClient({ region }),
       dynamodb: new DynamoDBClient({ region }),
+      alarms: cloudWatchAlarmStates({ cloudwatch, alarmNamePrefix: `${options.stack}-` }),
       activity: cloudWatchActivity({
-        cloudwatch: new CloudWatchClient({ region }),
+        cloudwatch,
         queues: connection.queues,
         // Older stacks output no namespace: their consumers used `tierq`.
         ...(connection.metricsNamespace === undefined ? {} : { namespace: connection.metricsNamespace }),

@@ -78,7 +78,16 @@ export function startOverview(options: OverviewOptions): { read(): Promise<Overv
   const interval = options.intervalMs ?? 2_000;
   const keep = options.keep ?? 300;
   const local = target.connection.endpoints !== undefined;
-  const activity = cached(target.activity, options.activityRefreshMs ?? (local ? interval : 60_000));
+  // Alarm states from their own source (AWS) join the activity figures, read as seldom.
+  const { alarms } = target;
+  const source: ActivitySource =
+    alarms === undefined
+      ? target.activity
+      : async () => {
+          const [figures, states] = await Promise.all([target.activity(), alarms().catch(() => undefined)]);
+          return { ...figures, ...(states === undefined ? {} : { alarms: states }) };
+        };
+  const activity = cached(source, options.activityRefreshMs ?? (local ? interval : 60_000));
   const history: HistoryPoint[] = [];
   let latest: { at: string; status: Overview['status'] } | undefined;
   let watchedAt = 0;

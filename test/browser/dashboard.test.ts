@@ -25,8 +25,6 @@ import { launchBrowser } from '../helpers/browser.js';
 
 /** Inside the project, so the bundle resolves the AWS SDK from its node_modules as in `npm start`. */
 const assemblyDir = join('.tierq', `test-cdk.out-${randomUUID().slice(0, 8)}`);
-/** `npm run screenshots` sets it: the overview and DLQ views are then saved in docs/. */
-const SCREENSHOTS = process.env.TIERQ_UPDATE_SCREENSHOTS === '1';
 
 let dir: string;
 let stack: LocalStack;
@@ -154,7 +152,6 @@ describe('the dashboard overview', () => {
     await expect
       .poll(() => page.locator('#alarms tbody').textContent())
       .toMatch(/TaskQueueDeadLetterAlarm\w*\s*(OK|ALARM)/);
-    if (SCREENSHOTS) await page.screenshot({ path: 'docs/dashboard-overview.png', fullPage: true });
   });
 
   it('refreshes without reloading the page', async () => {
@@ -196,7 +193,6 @@ describe('the dead letters view', () => {
     await letterRow.getByRole('button', { name: `details of ${id}` }).click();
     expect(await page.locator('#letter-fields').textContent()).toContain('the mail server is down');
     expect(await page.locator('#letter-body').textContent()).toContain(`"id": "${id}"`);
-    if (SCREENSHOTS) await page.screenshot({ path: 'docs/dashboard-dead-letters.png', fullPage: true });
 
     await waitFor(() => Date.now() > Date.parse(until), {
       timeoutMs: 5_000,

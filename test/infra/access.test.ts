@@ -239,6 +239,8 @@ describe('the synthesized policies, evaluated as IAM would', () => {
     ['TaskQueueOperatorPolicy', 'sqs:PurgeQueue', tier, undefined, false],
     ['TaskQueueOperatorPolicy', 'sqs:ReceiveMessage', tier, undefined, false],
     ['TaskQueueOperatorPolicy', 'cloudwatch:GetMetricData', '*', undefined, true],
+    ['TaskQueueOperatorPolicy', 'cloudwatch:DescribeAlarms', '*', undefined, true],
+    ['TaskQueueProducerPolicy', 'cloudwatch:DescribeAlarms', '*', undefined, false],
   ];
 
   it.each(cases)('%s may %s on %s for key %s: %s', async (who, action, resource, key, allowed) => {

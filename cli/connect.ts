@@ -13,6 +13,7 @@ import { ConfigError } from '../shared/errors.js';
 import { type ActivitySource, LOCAL_MONITOR_FILE, localActivity } from '../shared/monitoring/activity.js';
 import { cloudWatchActivity } from '../shared/monitoring/cloudwatch-activity.js';
 import { cloudWatchAlarmStates } from '../shared/monitoring/cloudwatch-alarms.js';
+import { cloudWatchTaskActivity } from '../shared/monitoring/cloudwatch-tasks.js';
 
 /** The global options every command accepts. */
 export interface TargetOptions {
@@ -28,8 +29,11 @@ export interface Target {
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
   readonly activity: ActivitySource;
-  /** Alarm states by name, where the activity source has none of its own (AWS: DescribeAlarms). */
-  readonly alarms?: () => Promise<Readonly<Record<string, string>>>;
+  /**
+   * What the dashboard adds to `activity` where that has less (AWS: per-task figures from
+   * CloudWatch, alarm states from DescribeAlarms); `tierq status` does not read it.
+   */
+  readonly dashboardActivity?: ActivitySource;
   /** Says what this target is, for messages: `the local stack` or `stack X in R`. */
   readonly description: string;
   /** How to bring the target up when it cannot be reached. */
@@ -61,7 +65,7 @@ export async function connect(options: TargetOptions, directory = '.'): Promise<
       connection,
       sqs: new SQSClient({ region }),
       dynamodb: new DynamoDBClient({ region }),
-      alarms: cloudWatchAlarmStates({ cloudwatch, alarmNamePrefix: `${options.stack}-` }),
+      dashboardActivity: awsDashboardActivity(cloudwatch, options.stack, connection.metricsNamespace),
       activity: cloudWatchActivity({
         cloudwatch,
         queues: connection.queues,
@@ -94,6 +98,20 @@ export async function connect(options: TargetOptions, directory = '.'): Promise<
     activity: localActivity(join(directory, LOCAL_MONITOR_FILE)),
     description: 'the local stack',
     hint: `the stack recorded in ${LOCAL_FILE} does not answer; start it again with \`npm start\` or \`npx tierq local\``,
+  };
+}
+
+/** Per-task figures and alarm states on AWS; either failing leaves the other. */
+function awsDashboardActivity(
+  cloudwatch: CloudWatchClient,
+  stackName: string,
+  namespace: string | undefined,
+): ActivitySource {
+  const tasks = cloudWatchTaskActivity({ cloudwatch, ...(namespace === undefined ? {} : { namespace }) });
+  const alarms = cloudWatchAlarmStates({ cloudwatch, alarmNamePrefix: `${stackName}-` });
+  return async () => {
+    const [figures, states] = await Promise.all([tasks().catch(() => ({})), alarms().catch(() => undefined)]);
+    return { ...figures, ...(states === undefined ? {} : { alarms: states }) };
   };
 }
 

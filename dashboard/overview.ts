@@ -78,14 +78,14 @@ export function startOverview(options: OverviewOptions): { read(): Promise<Overv
   const interval = options.intervalMs ?? 2_000;
   const keep = options.keep ?? 300;
   const local = target.connection.endpoints !== undefined;
-  // Alarm states from their own source (AWS) join the activity figures, read as seldom.
-  const { alarms } = target;
+  // What the dashboard adds on AWS (per-task figures, alarm states) joins the activity figures.
+  const extra = target.dashboardActivity;
   const source: ActivitySource =
-    alarms === undefined
+    extra === undefined
       ? target.activity
       : async () => {
-          const [figures, states] = await Promise.all([target.activity(), alarms().catch(() => undefined)]);
-          return { ...figures, ...(states === undefined ? {} : { alarms: states }) };
+          const [figures, more] = await Promise.all([target.activity(), extra().catch(() => undefined)]);
+          return { ...figures, ...more };
         };
   const activity = cached(source, options.activityRefreshMs ?? (local ? interval : 60_000));
   const history: HistoryPoint[] = [];

@@ -154,7 +154,7 @@ export function startDeadLetters(tiers: readonly string[]): { refresh(): Promise
                   details,
                 ]);
                 tr.cells[7]?.classList.add('error');
-              tr.cells[4]?.classList.add('nowrap');
+                tr.cells[4]?.classList.add('nowrap');
                 tr.dataset.messageId = l.messageId;
                 return tr;
               })),

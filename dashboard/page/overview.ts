@@ -236,7 +236,7 @@ function render(o: Overview, draw: (o: Overview) => void): void {
   fill(
     'per-task',
     tasks.length === 0
-      ? [row(['no task figures yet (the local stack writes them; on AWS they are not read yet)'])]
+      ? [row(['no task figures yet: nothing ran in the last minute, or the source has none'])]
       : tasks.map(([task, t]) =>
           row(
             [

@@ -25,6 +25,10 @@ const COUNTS = {
 
 const LOOKBACK_MS = 10 * 60_000;
 
+/** A CloudWatch dynamic label: each series of a SEARCH is labelled with its `task` dimension. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudWatch's label syntax, not a JavaScript template.
+export const TASK_LABEL = "${PROP('Dim.task')}";
+
 /**
  * The queries {@link cloudWatchTaskActivity} sends: one SEARCH per metric across the `task`
  * dimension, each series labelled with its task name (a dynamic label), per minute; sums of the
@@ -38,7 +42,7 @@ export function taskActivityQueries(namespace: string): MetricDataQuery[] {
   const search = (id: string, metric: string, stat: string): MetricDataQuery => ({
     Id: id,
     Expression: `SEARCH('{${namespace},service,task} MetricName="${metric}"', '${stat}', 60)`,
-    Label: "${PROP('Dim.task')}",
+    Label: TASK_LABEL,
     Period: 60,
   });
   return [

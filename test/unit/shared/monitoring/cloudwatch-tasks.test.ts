@@ -2,6 +2,7 @@ import type { GetMetricDataCommand, GetMetricDataCommandOutput } from '@aws-sdk/
 import { describe, expect, it } from 'vitest';
 import {
   cloudWatchTaskActivity,
+  TASK_LABEL,
   taskActivityQueries,
 } from '../../../../shared/monitoring/cloudwatch-tasks.js';
 
@@ -23,7 +24,7 @@ describe('taskActivityQueries', () => {
     expect(queries.find((q) => q.Id === 'p95')?.Expression).toBe(
       `SEARCH('{tierq/prod/Orders,service,task} MetricName="TaskLatency"', 'p95', 60)`,
     );
-    expect(new Set(queries.map((q) => q.Label))).toEqual(new Set(["${PROP('Dim.task')}"]));
+    expect(new Set(queries.map((q) => q.Label))).toEqual(new Set([TASK_LABEL]));
   });
 });
 

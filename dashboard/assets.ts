@@ -29,7 +29,14 @@ export const PAGE_FILES = {
  */
 export async function bundlePage(): Promise<Map<string, Buffer>> {
   const { build } = await import('esbuild');
+  const { createRequire } = await import('node:module');
   const page = join(HERE, 'page');
+  // uPlot's own header is not a legal comment esbuild keeps: its MIT notice goes first, whole.
+  const uplotLicense = await readFile(
+    join(dirname(createRequire(import.meta.url).resolve('uplot/package.json')), 'LICENSE'),
+    'utf8',
+  );
+  const notice = `/*! uPlot (https://github.com/leeoniya/uPlot)\n${uplotLicense.replaceAll('*/', '* /')}*/`;
   const { outputFiles } = await build({
     entryPoints: { app: join(page, 'main.ts') },
     bundle: true,
@@ -41,6 +48,7 @@ export async function bundlePage(): Promise<Map<string, Buffer>> {
     outdir: '/',
     logLevel: 'silent',
     legalComments: 'eof',
+    banner: { js: notice, css: notice },
   });
   const files = new Map<string, Buffer>([['index.html', await readFile(join(page, 'index.html'))]]);
   for (const file of outputFiles)

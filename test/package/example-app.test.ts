@@ -139,6 +139,20 @@ describe('tierq installed as a package', () => {
       (await sh(app, 'npx', ['tierq', 'status', '--queue', 'Emails', '--json'])).stdout,
     );
     expect(Object.keys(status.tiers)).toEqual(['bulk']);
+
+    // The dashboard tierq local serves, from the page the package was built with.
+    const url = new URL(
+      /dashboard +(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(localOutput)?.[1] ?? 'http://none',
+    );
+    const headers = { 'x-tierq-token': url.searchParams.get('token') ?? '' };
+    const page = await fetch(new URL('/', url), { headers });
+    expect(page.status, localOutput).toBe(200);
+    expect(await page.text()).toContain('<title>tierq dashboard</title>');
+    const script = await fetch(new URL('/assets/app.js', url), { headers });
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await script.text()).toContain('uPlot (https://github.com/leeoniya/uPlot)');
+    const config = await (await fetch(new URL('/api/config', url), { headers })).json();
+    expect(config).toMatchObject({ description: 'the local stack', enqueue: true });
   }, 300_000);
 });
 

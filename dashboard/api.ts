@@ -103,6 +103,9 @@ export async function handleApi(
   if (route === 'GET /api/dead-letters') {
     const filter = filterFrom(url);
     checkTier(target, filter.tier);
+    // A peek holds the letters it reads for a moment: the running job's scan would miss them.
+    const running = context.jobs.running();
+    if (running) throw new HttpError(409, `a ${running.kind} is running; the list is shown when it ends`);
     const letters = await peekDeadLetters({
       sqs: target.sqs,
       dlqUrl: target.connection.dlq,

@@ -96,6 +96,8 @@ export function createJobs(target: Target, options: { holdSeconds?: number } = {
   const tiers = Object.keys(queues);
   return {
     get: (id: string): Job | undefined => jobs.get(id),
+    /** The replay or purge running now, if any. */
+    running: (): Job | undefined => [...jobs.values()].find((j) => j.state === 'running'),
     replay: (filter: LetterFilter): Job =>
       start('replay', async (job) => {
         await replayDeadLetters({

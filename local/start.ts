@@ -139,10 +139,12 @@ async function main(): Promise<void> {
     latencies: metrics.latencies,
   });
   if (!options['no-dashboard']) {
-    // The page acts as `tierq dashboard` would: the operator, through .tierq/local.json.
+    // The page acts as `tierq dashboard` would: the operator, through .tierq/local.json, for the
+    // queue this runner put first there (the one `--queue` chose, else the template's first).
+    const queue = options.queue ?? stack.taskQueues?.[0]?.path;
     try {
       dashboard = await startDashboard({
-        target: await connect(options.queue ? { queue: options.queue } : {}),
+        target: await connect(queue === undefined ? {} : { queue }),
         ...(options.dashboardPort === undefined ? {} : { port: options.dashboardPort }),
       });
       log(`${'dashboard'.padEnd(10)} ${dashboard.url}`);

@@ -40,6 +40,17 @@ export default defineConfig({
       },
       {
         test: {
+          // The dashboard in headless Chromium (playwright-core) against a local stack on the emulators.
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
           name: 'chaos',
           include: ['test/chaos/**/*.test.ts'],
           // The same emulators as the integration project; the suite puts its own proxies in front.

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -12,6 +13,8 @@ import {
 import { ConfigError } from '../shared/errors.js';
 import { type ActivitySource, LOCAL_MONITOR_FILE, localActivity } from '../shared/monitoring/activity.js';
 import { cloudWatchActivity } from '../shared/monitoring/cloudwatch-activity.js';
+import { cloudWatchAlarmStates } from '../shared/monitoring/cloudwatch-alarms.js';
+import { cloudWatchTaskActivity } from '../shared/monitoring/cloudwatch-tasks.js';
 
 /** The global options every command accepts. */
 export interface TargetOptions {
@@ -29,6 +32,11 @@ export interface Target {
   /** Lambda's API for the tiers' event source mappings; undefined for a local stack that serves none. */
   readonly lambda: LambdaClient | undefined;
   readonly activity: ActivitySource;
+  /**
+   * What the dashboard adds to `activity` where that has less (AWS: per-task figures from
+   * CloudWatch, alarm states from DescribeAlarms); `tierq status` does not read it.
+   */
+  readonly dashboardActivity?: ActivitySource;
   /** Says what this target is, for messages: `the local stack` or `stack X in R`. */
   readonly description: string;
   /** How to bring the target up when it cannot be reached. */
@@ -40,12 +48,13 @@ export const LOCAL_FILE = LOCAL_CONNECTION_FILE;
 
 /**
  * The target: `--stack NAME [--region R]` on AWS, else the local stack when `.tierq/local.json`
- * exists. Throws {@link ConfigError} saying how to get one when neither is there.
+ * exists (in `directory`, default the current one). Throws {@link ConfigError} saying how to get
+ * one when neither is there.
  *
  * @example
  * const target = await connect({ stack: 'Tierq-prod', region: 'eu-west-1' });
  */
-export async function connect(options: TargetOptions): Promise<Target> {
+export async function connect(options: TargetOptions, directory = '.'): Promise<Target> {
   if (options.stack !== undefined) {
     const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     if (region === undefined) throw new ConfigError('--stack needs --region (or AWS_REGION)');
@@ -54,13 +63,15 @@ export async function connect(options: TargetOptions): Promise<Target> {
       region,
       ...(options.queue === undefined ? {} : { queue: options.queue }),
     });
+    const cloudwatch = new CloudWatchClient({ region });
     return {
       connection,
       sqs: new SQSClient({ region }),
       dynamodb: new DynamoDBClient({ region }),
       lambda: new LambdaClient({ region }),
+      dashboardActivity: awsDashboardActivity(cloudwatch, options.stack, connection.metricsNamespace),
       activity: cloudWatchActivity({
-        cloudwatch: new CloudWatchClient({ region }),
+        cloudwatch,
         queues: connection.queues,
         // Older stacks output no namespace: their consumers used `tierq`.
         ...(connection.metricsNamespace === undefined ? {} : { namespace: connection.metricsNamespace }),
@@ -69,13 +80,14 @@ export async function connect(options: TargetOptions): Promise<Target> {
       hint: 'check the network and your AWS credentials',
     };
   }
-  if (!existsSync(LOCAL_FILE)) {
+  const localFile = join(directory, LOCAL_FILE);
+  if (!existsSync(localFile)) {
     throw new ConfigError(
       `no local stack here (${LOCAL_FILE} not found): start one with \`npm start\` or \`npx tierq local\`, or target AWS with --stack NAME --region R`,
     );
   }
   // The CLI acts as the stack's operator: under IAM enforcement, limited to the operator policy.
-  const connection = await loadLocalConfig(LOCAL_FILE, 'operator', options.queue);
+  const connection = await loadLocalConfig(localFile, 'operator', options.queue);
   const client = (endpoint: string) => ({
     region: connection.region,
     endpoint,
@@ -91,9 +103,23 @@ export async function connect(options: TargetOptions): Promise<Target> {
       connection.endpoints.lambda === undefined
         ? undefined
         : new LambdaClient(client(connection.endpoints.lambda)),
-    activity: localActivity(LOCAL_MONITOR_FILE),
+    activity: localActivity(join(directory, LOCAL_MONITOR_FILE)),
     description: 'the local stack',
     hint: `the stack recorded in ${LOCAL_FILE} does not answer; start it again with \`npm start\` or \`npx tierq local\``,
+  };
+}
+
+/** Per-task figures and alarm states on AWS; either failing leaves the other. */
+function awsDashboardActivity(
+  cloudwatch: CloudWatchClient,
+  stackName: string,
+  namespace: string | undefined,
+): ActivitySource {
+  const tasks = cloudWatchTaskActivity({ cloudwatch, ...(namespace === undefined ? {} : { namespace }) });
+  const alarms = cloudWatchAlarmStates({ cloudwatch, alarmNamePrefix: `${stackName}-` });
+  return async () => {
+    const [figures, states] = await Promise.all([tasks().catch(() => ({})), alarms().catch(() => undefined)]);
+    return { ...figures, ...(states === undefined ? {} : { alarms: states }) };
   };
 }
 

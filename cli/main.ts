@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { Cli, CliExit, ExitCode } from './cli.js';
 import { breakerCommand } from './commands/breaker.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { dlqCommand } from './commands/dlq.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { localCommand } from './commands/local.js';
@@ -18,7 +19,7 @@ import { taskCommand } from './commands/task.js';
 export function buildProgram(cli: Cli): Command {
   const program = new Command('tierq')
     .description(
-      'tierq: enqueue tasks, watch the tiers, inspect and replay the dead-letter queue, pause and resume',
+      'tierq: enqueue tasks, watch the tiers, inspect and replay the dead-letter queue, pause and resume, serve a dashboard',
     )
     .option(
       '--stack <name>',
@@ -36,6 +37,7 @@ export function buildProgram(cli: Cli): Command {
   dlqCommand(program, cli);
   breakerCommand(program, cli);
   pauseCommands(program, cli);
+  dashboardCommand(program, cli);
   return program;
 }
 

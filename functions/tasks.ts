@@ -41,11 +41,19 @@ export const limited = defineTask({
   handler: (payload) => ({ ranAt: new Date().toISOString(), payload }),
 });
 
-/** Always fails permanently: goes to the DLQ on its first attempt with the reason. */
+/**
+ * Fails permanently: goes to the DLQ on its first attempt with the reason. With `until` (an
+ * ISO-8601 time) it fails only before then — a dependency that is down and comes back — so a
+ * replay from the DLQ afterwards succeeds.
+ */
 export const reject = defineTask({
   name: 'reject',
-  schema: v.object({ why: v.optional(v.string(), 'rejected on purpose') }),
-  handler: ({ why }) => {
+  schema: v.object({
+    why: v.optional(v.string(), 'rejected on purpose'),
+    until: v.optional(v.pipe(v.string(), v.isoTimestamp())),
+  }),
+  handler: ({ why, until }) => {
+    if (until !== undefined && Date.now() >= Date.parse(until)) return { acceptedAfter: until };
     throw new PermanentTaskError(why);
   },
 });

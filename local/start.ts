@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { connect } from '../cli/connect.js';
+import { type Dashboard, startDashboard } from '../dashboard/server.js';
 import { type DeadLetterInfo, peekDeadLetters } from '../shared/dlq/index.js';
 import { LOCAL_MONITOR_FILE } from '../shared/monitoring/activity.js';
 import { localClientConfig } from './emulators.js';
@@ -22,6 +24,8 @@ polled like Lambda's SQS event source) and, by default, a demo workload.
                        stacks or queues; it is also the first in .tierq/local.json
   --no-iam             do not evaluate requests against the template's IAM policies (enforced by
                        default; needs the dev dependency @cloud-copilot/iam-simulate)
+  --no-dashboard       do not serve the dashboard (tierq dashboard) beside the stack
+  --dashboard-port <n> the dashboard's port on 127.0.0.1 (default: any free port)
   -h, --help           show this help`;
 
 function parseOptions() {
@@ -29,6 +33,8 @@ function parseOptions() {
     options: {
       'no-demo': { type: 'boolean', default: false },
       'no-iam': { type: 'boolean', default: false },
+      'no-dashboard': { type: 'boolean', default: false },
+      'dashboard-port': { type: 'string' },
       queue: { type: 'string' },
       duration: { type: 'string' },
       assembly: { type: 'string' },
@@ -39,7 +45,10 @@ function parseOptions() {
   const duration = values.duration === undefined ? undefined : Number(values.duration);
   if (duration !== undefined && !(duration > 0))
     throw new Error(`--duration must be a positive number of seconds, got "${values.duration}"`);
-  return { ...values, duration };
+  const port = values['dashboard-port'] === undefined ? undefined : Number(values['dashboard-port']);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535))
+    throw new Error(`--dashboard-port must be a port from 0 to 65535, got "${values['dashboard-port']}"`);
+  return { ...values, duration, dashboardPort: port };
 }
 
 const log = (line: string) => process.stdout.write(`› ${line}\n`);
@@ -66,6 +75,7 @@ async function main(): Promise<void> {
   let stack: LocalStack | undefined;
   let view: { stop(): void } | undefined;
   let monitor: { stop(): Promise<void> } | undefined;
+  let dashboard: Dashboard | undefined;
   let shuttingDown = false;
   const shutdown = async (reason: string, code: number) => {
     if (shuttingDown) {
@@ -76,6 +86,7 @@ async function main(): Promise<void> {
     log(`${reason}: stopping (waiting for running invocations; press Ctrl-C again to force)`);
     // The view stops first: a frame sampled during the peek would show the DLQ briefly empty.
     view?.stop();
+    await dashboard?.stop();
     await monitor?.stop();
     let letters: DeadLetterInfo[] | string = [];
     try {
@@ -120,8 +131,27 @@ async function main(): Promise<void> {
   log(`${'dlq'.padEnd(10)} ${stack.dlq}`);
   log(`${'table'.padEnd(10)} ${stack.table}`);
   view = startLiveView({ stack, taskCounts: metrics.counts });
-  // For `tierq status`: oldest ages and per-minute counts, which SQS does not report.
-  monitor = startMonitorFile({ path: LOCAL_MONITOR_FILE, stack, counts: metrics.counts });
+  // For `tierq status` and the dashboard: what SQS does not report (oldest ages, the consumer's figures).
+  monitor = startMonitorFile({
+    path: LOCAL_MONITOR_FILE,
+    stack,
+    counts: metrics.counts,
+    latencies: metrics.latencies,
+  });
+  if (!options['no-dashboard']) {
+    // The page acts as `tierq dashboard` would: the operator, through .tierq/local.json, for the
+    // queue this runner put first there (the one `--queue` chose, else the template's first).
+    const queue = options.queue ?? stack.taskQueues?.[0]?.path;
+    try {
+      dashboard = await startDashboard({
+        target: await connect(queue === undefined ? {} : { queue }),
+        ...(options.dashboardPort === undefined ? {} : { port: options.dashboardPort }),
+      });
+      log(`${'dashboard'.padEnd(10)} ${dashboard.url}`);
+    } catch (error) {
+      log(`dashboard not started: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   if (options.duration !== undefined) {
     setTimeout(() => void shutdown(`${options.duration} s elapsed`, 0), options.duration * 1000).unref();
   }

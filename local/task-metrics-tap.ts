@@ -1,7 +1,20 @@
 /** Counts per task name, from the consumer's EMF metrics (`TaskSucceeded`, `TaskDeferred`, …). */
 export type TaskCounts = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
+/** One enqueue→completion latency the consumer reported (`TaskLatency`), when the tap saw it. */
+export interface LatencySample {
+  readonly at: number;
+  readonly task: string;
+  readonly ms: number;
+}
+
 const EMF_PREFIX = '{"_aws":';
+/** `TaskMetric.latency` (shared/consumer/middleware/task-metrics.ts), not imported: that module loads Powertools. */
+const LATENCY_METRIC = 'TaskLatency';
+/** Latencies older than this are dropped: the dashboard shows percentiles over the last minute. */
+const LATENCY_KEEP_MS = 120_000;
+/** And at most this many, so a long burst cannot grow the tap without bound. */
+const LATENCY_KEEP_COUNT = 20_000;
 
 /** True for one EMF document as Powertools Metrics writes it: a single JSON line. */
 export function isMetricsLine(chunk: unknown): boolean {
@@ -25,8 +38,14 @@ interface EmfDocument {
  * tap.counts().limited?.TaskDeferred;
  * tap.release();
  */
-export function tapTaskMetrics(): { counts(): TaskCounts; release(): void } {
+export function tapTaskMetrics(): {
+  counts(): TaskCounts;
+  /** Latencies of the last two minutes, oldest first. */
+  latencies(): readonly LatencySample[];
+  release(): void;
+} {
   const counts: Record<string, Record<string, number>> = {};
+  const latencies: LatencySample[] = [];
   const original = process.stdout.write;
   const add = (doc: EmfDocument) => {
     const task = typeof doc.task === 'string' ? doc.task : 'unknown';
@@ -34,9 +53,15 @@ export function tapTaskMetrics(): { counts(): TaskCounts; release(): void } {
     counts[task] = row;
     for (const directive of doc._aws?.CloudWatchMetrics ?? []) {
       for (const metric of directive.Metrics ?? []) {
-        if (metric.Unit !== 'Count') continue;
         const value = doc[metric.Name];
         const values = Array.isArray(value) ? value : [value];
+        if (metric.Name === LATENCY_METRIC) {
+          const at = Date.now();
+          for (const ms of values)
+            if (Number.isFinite(Number(ms))) latencies.push({ at, task, ms: Number(ms) });
+          continue;
+        }
+        if (metric.Unit !== 'Count') continue;
         row[metric.Name] = (row[metric.Name] ?? 0) + values.reduce((a: number, v) => a + Number(v || 0), 0);
       }
     }
@@ -56,6 +81,14 @@ export function tapTaskMetrics(): { counts(): TaskCounts; release(): void } {
   }) as typeof process.stdout.write;
   return {
     counts: () => counts,
+    latencies() {
+      const since = Date.now() - LATENCY_KEEP_MS;
+      let drop = 0;
+      while (drop < latencies.length && (latencies[drop] as LatencySample).at < since) drop++;
+      drop = Math.max(drop, latencies.length - LATENCY_KEEP_COUNT);
+      if (drop > 0) latencies.splice(0, drop);
+      return latencies;
+    },
     release() {
       process.stdout.write = original;
     },

@@ -290,8 +290,9 @@ export const Access = {
     },
     {
       sid: 'ReadActivityMetrics',
-      // GetMetricData supports no resource-level permissions.
-      actions: ['cloudwatch:GetMetricData'],
+      // GetMetricData supports no resource-level permissions. DescribeAlarms (the dashboard's alarm
+      // states) reads alarms by name prefix, and their names are CloudFormation's, unknown here.
+      actions: ['cloudwatch:GetMetricData', 'cloudwatch:DescribeAlarms'],
       on: ['any'],
     },
   ]),

@@ -21,7 +21,11 @@ export function localCommand(program: Command): void {
     .allowUnknownOption()
     .allowExcessArguments()
     .argument('[options...]', 'passed to the local runner, e.g. --no-demo, --duration 30')
-    .action(async (args: string[]) => {
+    .action(async (args: string[], _options: unknown, command: Command) => {
+      // `--queue` is also the program's global option, which takes it before this command sees
+      // it: hand it on to the runner.
+      const { queue } = command.optsWithGlobals<{ queue?: string }>();
+      if (queue !== undefined && !args.includes('--queue')) args.push('--queue', queue);
       const loader = FROM_SOURCE ? ['--import', pathToFileURL(createRequire(HERE).resolve('tsx')).href] : [];
       const child = spawn(process.execPath, [...loader, START, ...args], { stdio: 'inherit' });
       // The terminal's Ctrl-C reaches the runner too; it shuts down cleanly and this process follows.

@@ -1,10 +1,12 @@
 import { type Command, Option } from 'commander';
+import type { ActivitySource } from '../../shared/monitoring/activity.js';
 import { type QueueSnapshot, snapshot } from '../../shared/monitoring/snapshot.js';
 import type { PauseNote } from '../../shared/pause/pause-notes.js';
 import { type PauseStatus, pauseStatus } from '../../shared/pause/pause-status.js';
 import { listBreakers } from '../../shared/stores/breaker-admin.js';
 import { parseDuration } from '../args.js';
 import type { Cli } from '../cli.js';
+import type { Target } from '../connect.js';
 import { type Output, table } from '../output.js';
 import { type BreakerView, breakerRows, breakerView } from './breaker.js';
 
@@ -17,7 +19,7 @@ type Breakers = readonly BreakerView[] | { readonly error: string };
  * The `--json` shape, as documented: per-tier counts, the DLQ depth, paused tasks and tiers, the
  * circuit breakers (each, or the error reading them), plus per-minute counts when known.
  */
-function asJson(s: QueueSnapshot, paused: Pauses, breakers: Breakers) {
+export function asJson(s: QueueSnapshot, paused: Pauses, breakers: Breakers) {
   return {
     tiers: s.tiers,
     dlq: { visible: s.dlq.visible },
@@ -76,6 +78,43 @@ function render(
   return [out.style('dim', description), ...lines];
 }
 
+/**
+ * What `tierq status` shows, read at once: the queues, the pauses and the breakers. A part that
+ * cannot be read comes back as `{ error }` (and `unreadable`), so the depths still show. The
+ * dashboard serves the same document.
+ *
+ * @example
+ * const { s, paused, breakers } = await readStatus(target);
+ * console.log(asJson(s, paused, breakers));
+ */
+export async function readStatus(
+  target: Target,
+  activity: ActivitySource = target.activity,
+): Promise<{ s: QueueSnapshot; paused: Pauses; breakers: Breakers; unreadable: boolean }> {
+  let unreadable = false;
+  const failed = (error: unknown) => {
+    unreadable = true;
+    return { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  };
+  const [s, paused, stored] = await Promise.all([
+    snapshot({
+      sqs: target.sqs,
+      queues: target.connection.queues,
+      dlqUrl: target.connection.dlq,
+      activity,
+    }),
+    pauseStatus(
+      { client: target.dynamodb, tableName: target.connection.table },
+      target.lambda,
+      target.connection.eventSourceMappings ?? {},
+    ).catch((error: unknown): Pauses => failed(error)),
+    listBreakers({ client: target.dynamodb, tableName: target.connection.table }).catch(failed),
+  ]);
+  const nowMs = Date.now();
+  const breakers: Breakers = 'error' in stored ? stored : stored.map((b) => breakerView(b, nowMs));
+  return { s, paused, breakers, unreadable };
+}
+
 /** `tierq status`: depth, in flight, delayed and oldest age per tier; DLQ depth; pauses; per-minute counts; breakers. */
 export function statusCommand(program: Command, cli: Cli): void {
   program
@@ -92,27 +131,8 @@ export function statusCommand(program: Command, cli: Cli): void {
       const target = await cli.connect(command);
       const { out } = cli;
       const once = async () => {
-        // The depths still show when a part cannot be read; the exit code says it could not.
-        const unreadable = (error: unknown) => {
-          if (!flags.watch) process.exitCode = 1;
-          return { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
-        };
-        const [s, paused, stored] = await Promise.all([
-          snapshot({
-            sqs: target.sqs,
-            queues: target.connection.queues,
-            dlqUrl: target.connection.dlq,
-            activity: target.activity,
-          }),
-          pauseStatus(
-            { client: target.dynamodb, tableName: target.connection.table },
-            target.lambda,
-            target.connection.eventSourceMappings ?? {},
-          ).catch((error: unknown): Pauses => unreadable(error)),
-          listBreakers({ client: target.dynamodb, tableName: target.connection.table }).catch(unreadable),
-        ]);
-        const nowMs = Date.now();
-        const breakers: Breakers = 'error' in stored ? stored : stored.map((b) => breakerView(b, nowMs));
+        const { s, paused, breakers, unreadable } = await readStatus(target);
+        if (unreadable && !flags.watch) process.exitCode = 1;
         if (flags.json)
           return out.stream.write(
             `${JSON.stringify(asJson(s, paused, breakers), null, flags.watch ? undefined : 2)}\n`,

@@ -154,7 +154,8 @@ export class TaskQueue extends Construct {
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:
         'cloudwatch:GetMetricData (tierq status: queue age and task activity) supports no resource-level ' +
-        'permissions; it is the only action on Resource * (shared/declaration.ts, ReadActivityMetrics).',
+        'permissions; cloudwatch:DescribeAlarms (tierq dashboard: alarm states) reads alarms whose names ' +
+        'CloudFormation generates. They are the only actions on Resource * (shared/declaration.ts, ReadActivityMetrics).',
     });
 
     new TaskQueueDashboard(this, 'Dashboard', {

@@ -42,6 +42,11 @@ export interface ReplayDeadLettersOptions {
   readonly task?: string;
   /** Replay only letters whose source tier is this one. */
   readonly tier?: string;
+  /**
+   * Replay only letters this accepts (on top of `task` and `tier`), e.g. those a person selected
+   * by message id in the dashboard.
+   */
+  readonly match?: (letter: DeadLetterInfo) => boolean;
   /** Replay at most this many matching letters. */
   readonly limit?: number;
   /** Letters are hidden this long (seconds) while the replay runs. Default 60. */
@@ -123,6 +128,7 @@ export async function replayDeadLetters(options: ReplayDeadLettersOptions): Prom
     const tier = replayTier(letter, queues, options.defaultTier);
     if (options.task !== undefined && letter.task !== options.task) return false;
     if (options.tier !== undefined && tier !== options.tier) return false;
+    if (options.match !== undefined && !options.match(letter)) return false;
     const queueUrl = Object.hasOwn(queues, tier) ? queues[tier] : undefined;
     const fresh = freshBody(letter.body, replayId);
     if (queueUrl === undefined || fresh === undefined) {

@@ -12,6 +12,56 @@ import { readFile } from 'node:fs/promises';
 export interface QueueActivity {
   readonly oldestAgeSeconds?: Readonly<Record<string, number | null>>;
   readonly perMinute?: { readonly completed: number; readonly failed: number };
+  /** Seconds the per-minute figures cover: 60, or less right after a local stack started. */
+  readonly windowSeconds?: number;
+  /** The consumer's figures per task over the window, where the source has them. */
+  readonly perTask?: Readonly<Record<string, TaskActivity>>;
+  /** What the consumer did per tier over the window (the local runner's own counts). */
+  readonly perTier?: Readonly<Record<string, TierActivity>>;
+  /** Enqueue→completion latency over the window, every task together. */
+  readonly latency?: LatencyPercentiles;
+  /** Each alarm's state (`OK`, `ALARM`, `INSUFFICIENT_DATA`), by the alarm's name. */
+  readonly alarms?: Readonly<Record<string, string>>;
+}
+
+/** Percentiles of `TaskLatency` (enqueue to completion), ms; null when nothing completed. */
+export interface LatencyPercentiles {
+  readonly p50Ms: number | null;
+  readonly p95Ms: number | null;
+  readonly count: number;
+}
+
+/**
+ * One task's figures over the window: the consumer's counts (`TaskSucceeded` → `completed`,
+ * `TaskFailed` → `failed` attempts, …) and its latency percentiles.
+ *
+ * @example
+ * ```ts
+ * const echo: TaskActivity = { completed: 12, failed: 0, retried: 0, deadLettered: 0, deferred: 0, latency: { p50Ms: 40, p95Ms: 90, count: 12 } };
+ * ```
+ */
+export interface TaskActivity {
+  readonly completed: number;
+  readonly failed: number;
+  readonly retried: number;
+  readonly deadLettered: number;
+  readonly deferred: number;
+  readonly latency: LatencyPercentiles;
+}
+
+/**
+ * One tier's figures: records acknowledged (deleted after an invocation) and left for
+ * redelivery over the window, and records inside an invocation now.
+ *
+ * @example
+ * ```ts
+ * const high: TierActivity = { acknowledged: 30, retried: 2, processing: 4 };
+ * ```
+ */
+export interface TierActivity {
+  readonly acknowledged: number;
+  readonly retried: number;
+  readonly processing: number;
 }
 
 /**
@@ -62,9 +112,7 @@ export function localActivity(path: string, now: () => number = Date.now): Activ
     }
     const updatedAt = Date.parse(file.updatedAt);
     if (!(now() - updatedAt < MONITOR_STALE_MS)) return undefined;
-    return {
-      ...(file.oldestAgeSeconds === undefined ? {} : { oldestAgeSeconds: file.oldestAgeSeconds }),
-      ...(file.perMinute === undefined ? {} : { perMinute: file.perMinute }),
-    };
+    const { updatedAt: _, ...activity } = file;
+    return activity;
   };
 }

@@ -58,6 +58,7 @@ function stateOf(id: string, record: TaskRecord): TaskState {
     attempts: record.attempts,
     result: record.result,
     error: record.lastError,
+    createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
 }

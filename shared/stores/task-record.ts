@@ -191,6 +191,8 @@ export type TaskState =
       attempts: number;
       result: unknown;
       error: string | undefined;
+      /** When the record was first written: the task's first attempt. */
+      createdAt: string;
       updatedAt: string;
     }
   | { id: string; status: 'unknown' };

@@ -274,6 +274,8 @@ describe('the synthesized policies, evaluated as IAM would', () => {
     ['TaskQueueOperatorPolicy', 'lambda:GetEventSourceMapping', mapping, undefined, true],
     ['TaskQueueOperatorPolicy', 'lambda:DeleteEventSourceMapping', mapping, undefined, false],
     ['TaskQueueOperatorPolicy', 'lambda:ListEventSourceMappings', '*', undefined, false],
+    ['TaskQueueOperatorPolicy', 'cloudwatch:DescribeAlarms', '*', undefined, true],
+    ['TaskQueueProducerPolicy', 'cloudwatch:DescribeAlarms', '*', undefined, false],
   ];
 
   it.each(cases)('%s may %s on %s for key %s: %s', async (who, action, resource, key, allowed) => {

@@ -214,6 +214,28 @@ describe('dead-letter operations', () => {
     expect(await receiveBodies(h.urlOf(replayedTier as string))).toHaveLength(1);
   });
 
+  it('replays and purges only the letters a selection accepts (the dashboard picks them by message id)', async () => {
+    const { h, ids, dlqUrl, queues } = await withDeadLetters();
+    const letters = await peekDeadLetters({ sqs: operator, dlqUrl });
+    const chosen = letters.find((l) => l.id === ids.prior)?.messageId;
+    const result = await replayDeadLetters({
+      sqs: operator,
+      dlqUrl,
+      queues,
+      defaultTier: 'normal',
+      match: (letter) => letter.messageId === chosen,
+    });
+    expect(result).toEqual({ replayed: 1, skipped: 0, failed: 0 });
+    expect(await receiveBodies(h.urlOf('normal'))).toEqual([expect.objectContaining({ id: ids.prior })]);
+    await waitFor(async () => (await dlqSize(h)) === 3, { message: 'the DLQ to drop to 3' });
+
+    expect(await purgeDeadLetters({ sqs: operator, dlqUrl, match: (l) => l.reason === 'invalid-json' })).toBe(
+      1,
+    );
+    const left = await peekDeadLetters({ sqs: operator, dlqUrl });
+    expect(left.map((l) => l.id).sort()).toEqual([ids.always, ids.reject].sort());
+  });
+
   it('purges one task only, or the whole DLQ', async () => {
     const { h, dlqUrl } = await withDeadLetters();
     expect(await purgeDeadLetters({ sqs: operator, dlqUrl, task: 'always' })).toBe(2);

@@ -337,6 +337,7 @@ describe('DynamoTaskStore', () => {
         attempts: 3,
         result: undefined,
         error: 'bounced',
+        createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         updatedAt: new Date(input.nowMs).toISOString(),
       });
     });

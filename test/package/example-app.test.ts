@@ -139,6 +139,29 @@ describe('tierq installed as a package', () => {
       (await sh(app, 'npx', ['tierq', 'status', '--queue', 'Emails', '--json'])).stdout,
     );
     expect(Object.keys(status.tiers)).toEqual(['bulk']);
+
+    // The dashboard tierq local serves, from the page the package was built with.
+    const printed = await waitFor(
+      () => /dashboard +(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(localOutput)?.[1],
+      { timeoutMs: 10_000, message: `the dashboard's URL from tierq local, which printed:\n${localOutput}` },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${localOutput}`);
+    });
+    const url = new URL(printed);
+    const headers = { 'x-tierq-token': url.searchParams.get('token') ?? '' };
+    const page = await fetch(new URL('/', url), { headers });
+    expect(page.status, localOutput).toBe(200);
+    expect(await page.text()).toContain('<title>tierq dashboard</title>');
+    const script = await fetch(new URL('/assets/app.js', url), { headers });
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await script.text()).toContain('uPlot (https://github.com/leeoniya/uPlot)');
+    const config = await (await fetch(new URL('/api/config', url), { headers })).json();
+    // The queue tierq local wrote first (Orders), as the operator.
+    expect(config).toMatchObject({
+      description: 'the local stack',
+      enqueue: true,
+      tiers: ['critical', 'high', 'normal', 'low'],
+    });
   }, 300_000);
 });
 

@@ -103,14 +103,14 @@ export async function handleApi(
   if (route === 'GET /api/dead-letters') {
     const filter = filterFrom(url);
     checkTier(target, filter.tier);
-    // A peek holds the letters it reads for a moment: the running job's scan would miss them.
-    const running = context.jobs.running();
-    if (running) throw new HttpError(409, `a ${running.kind} is running; the list is shown when it ends`);
-    const letters = await peekDeadLetters({
-      sqs: target.sqs,
-      dlqUrl: target.connection.dlq,
-      limit: limitFrom(url),
-    });
+    // A peek holds the letters it reads for a moment: a job's scan would miss them (jobs.peek).
+    const letters = await context.jobs.peek(() =>
+      peekDeadLetters({
+        sqs: target.sqs,
+        dlqUrl: target.connection.dlq,
+        limit: limitFrom(url),
+      }),
+    );
     return sendJson(response, 200, {
       letters: letters.filter((l) => matches(l, filter)),
       read: letters.length,

@@ -63,6 +63,8 @@ const KEEP_JOBS = 20;
  */
 export function createJobs(target: Target, options: { holdSeconds?: number } = {}) {
   const jobs = new Map<string, Job>();
+  /** Listings in flight: each holds the letters it read until it releases them. */
+  const peeks = new Set<Promise<unknown>>();
   const start = (kind: Job['kind'], run: (job: Job) => Promise<void>): Job => {
     const running = [...jobs.values()].find((j) => j.state === 'running');
     if (running)
@@ -79,17 +81,21 @@ export function createJobs(target: Target, options: { holdSeconds?: number } = {
     };
     jobs.set(job.id, job);
     for (const id of [...jobs.keys()].slice(0, Math.max(0, jobs.size - KEEP_JOBS))) jobs.delete(id);
-    void run(job).then(
-      () => {
-        job.state = 'done';
-        job.finishedAt = new Date().toISOString();
-      },
-      (error: unknown) => {
-        job.state = 'failed';
-        job.error = error instanceof Error ? error.message : String(error);
-        job.finishedAt = new Date().toISOString();
-      },
-    );
+    // A listing that began before the job still holds letters: the job's scan starts once they
+    // are released, or it would miss them (new listings are refused while the job runs).
+    void Promise.allSettled([...peeks])
+      .then(() => run(job))
+      .then(
+        () => {
+          job.state = 'done';
+          job.finishedAt = new Date().toISOString();
+        },
+        (error: unknown) => {
+          job.state = 'failed';
+          job.error = error instanceof Error ? error.message : String(error);
+          job.finishedAt = new Date().toISOString();
+        },
+      );
     return job;
   };
   const { queues, dlq } = target.connection;
@@ -98,6 +104,20 @@ export function createJobs(target: Target, options: { holdSeconds?: number } = {
     get: (id: string): Job | undefined => jobs.get(id),
     /** The replay or purge running now, if any. */
     running: (): Job | undefined => [...jobs.values()].find((j) => j.state === 'running'),
+    /**
+     * Runs a listing of the DLQ, refused (409) while a job runs; a job started meanwhile waits for it.
+     */
+    peek: <T>(list: () => Promise<T>): Promise<T> => {
+      const running = [...jobs.values()].find((j) => j.state === 'running');
+      if (running) throw new HttpError(409, `a ${running.kind} is running; the list is shown when it ends`);
+      const listing = list();
+      peeks.add(listing);
+      void listing.then(
+        () => peeks.delete(listing),
+        () => peeks.delete(listing),
+      );
+      return listing;
+    },
     replay: (filter: LetterFilter): Job =>
       start('replay', async (job) => {
         await replayDeadLetters({

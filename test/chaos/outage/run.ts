@@ -94,7 +94,9 @@ export async function runOutage(options: {
     task,
     tasks,
     outageMs: options.outageMs,
-    callsDuringOutage: calls.filter((c) => c.at >= outage.from && c.at < outage.to).length,
+    // What the outage answered: every call it failed (503). Counted by the answer, not by the
+    // clock, so a call is counted once whatever its timing at the window's edges.
+    callsDuringOutage: calls.filter((c) => !c.ok).length,
     calls: calls.length,
     succeeded: successes.size,
     duplicates: [...successes.values()].filter((n) => n > 1).length,

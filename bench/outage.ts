@@ -5,7 +5,6 @@ import { startLocalStack } from '../local/stack.js';
 import { synthesizeOutageApp } from '../test/chaos/outage/app.js';
 import { startDownstream } from '../test/chaos/outage/downstream.js';
 import { type OutageFigures, runOutage } from '../test/chaos/outage/run.js';
-import { principalClients } from '../test/helpers/e2e.js';
 import { type Benchmark, fmt, table } from './lib/benchmark.js';
 import { uniqueName } from './lib/resources.js';
 
@@ -50,7 +49,6 @@ export const outage: Benchmark<OutageResult> = {
       await downstream.close();
     });
     try {
-      const { producer, operator, dynamodb } = principalClients(stack);
       const runs: OutageFigures[] = [];
       for (const task of ['guarded-call', 'unguarded-call'] as const) {
         context.progress.update(`outage: ${task}, ${TASKS} tasks`);
@@ -59,12 +57,7 @@ export const outage: Benchmark<OutageResult> = {
             task,
             tasks: TASKS,
             outageMs: OUTAGE_MS,
-            producer,
-            operator,
-            dynamodb,
-            queues: stack.queues,
-            dlqUrl: stack.dlq,
-            tableName: stack.table,
+            stack,
             downstream,
             timeoutMs: 600_000,
           }),

@@ -44,7 +44,7 @@ export const BREAKER_DEFAULTS = {
 } as const;
 
 /** Breaker names: what a DynamoDB sort key, a metric dimension and a CLI argument all take. */
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export const BREAKER_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** The default {@link BreakerOptions.isFailure}. */
 export function isDownstreamFailure(error: unknown): boolean {
@@ -61,7 +61,7 @@ export function isDownstreamFailure(error: unknown): boolean {
  */
 export function defineBreaker(options: BreakerOptions): Breaker {
   const name = options?.name;
-  if (typeof name !== 'string' || !NAME.test(name)) {
+  if (typeof name !== 'string' || !BREAKER_NAME.test(name)) {
     throw new ConfigError(
       `breaker.name must be 1–128 letters, digits or . _ : - (starting with a letter or digit), got ${JSON.stringify(name)}`,
     );

@@ -3,7 +3,13 @@
  */
 import { userInfo } from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { BreakerState, breakerStateOf, FOREVER, type StoredBreaker } from '../../shared/breaker.js';
+import {
+  BREAKER_NAME,
+  BreakerState,
+  breakerStateOf,
+  FOREVER,
+  type StoredBreaker,
+} from '../../shared/breaker.js';
 import { forceBreaker, listBreakers } from '../../shared/stores/breaker-admin.js';
 import { parseDuration } from '../args.js';
 import type { Cli } from '../cli.js';
@@ -57,7 +63,7 @@ export function breakerRows(out: Output, views: readonly BreakerView[]): string[
 
 /** A breaker name as a CLI argument: what `defineBreaker` accepts. */
 function breakerName(value: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(value)) {
+  if (!BREAKER_NAME.test(value)) {
     throw new InvalidArgumentError(
       'a breaker name is 1–128 letters, digits or . _ : - (as in defineBreaker).',
     );

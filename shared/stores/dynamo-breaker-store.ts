@@ -84,6 +84,8 @@ export class DynamoBreakerStore {
     lastError: string,
   ): Promise<FailureCount> {
     const cutoff = nowMs - breaker.windowMs;
+    // Both writes add these failures: to the current window, or to a new one.
+    const values = { ':n': count, ':error': lastError, ':now': nowMs, ':zero': 0, ':cutoff': cutoff };
     for (let writes = 0; writes < MAX_WRITES; writes += 1) {
       // In the current window: add to it.
       const added = await this.table.conditional('breaker.count', (c) =>
@@ -93,13 +95,7 @@ export class DynamoBreakerStore {
             Key: breakerKey(breaker.name),
             UpdateExpression: 'SET failures = failures + :n, lastError = :error, updatedAt = :now',
             ConditionExpression: 'openUntil = :zero AND windowStart >= :cutoff',
-            ExpressionAttributeValues: {
-              ':n': count,
-              ':error': lastError,
-              ':now': nowMs,
-              ':zero': 0,
-              ':cutoff': cutoff,
-            },
+            ExpressionAttributeValues: values,
             ReturnValues: 'ALL_NEW',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
@@ -121,13 +117,7 @@ export class DynamoBreakerStore {
                 'SET failures = :n, windowStart = :now, openUntil = :zero, lastError = :error, updatedAt = :now',
               ConditionExpression:
                 'attribute_not_exists(pk) OR (openUntil = :zero AND windowStart < :cutoff)',
-              ExpressionAttributeValues: {
-                ':n': count,
-                ':error': lastError,
-                ':now': nowMs,
-                ':zero': 0,
-                ':cutoff': cutoff,
-              },
+              ExpressionAttributeValues: values,
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             }),
           ),

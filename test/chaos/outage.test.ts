@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { uniqueName } from '../helpers/aws.js';
-import { principalClients } from '../helpers/e2e.js';
 import { OUTAGE_TIER, synthesizeOutageApp } from './outage/app.js';
 import { type Downstream, startDownstream } from './outage/downstream.js';
 import { type OutageFigures, runOutage } from './outage/run.js';
@@ -55,19 +54,7 @@ function print(f: OutageFigures): void {
 
 describe('a downstream outage', () => {
   it('behind a breaker: no dead letters, every task once, the downstream barely called while down', async () => {
-    const { producer, operator, dynamodb } = principalClients(stack);
-    const common = {
-      tasks: TASKS,
-      outageMs: OUTAGE_MS,
-      producer,
-      operator,
-      dynamodb,
-      queues: stack.queues,
-      dlqUrl: stack.dlq,
-      tableName: stack.table,
-      downstream,
-      timeoutMs: 150_000,
-    };
+    const common = { tasks: TASKS, outageMs: OUTAGE_MS, stack, downstream, timeoutMs: 150_000 };
     const guarded = await runOutage({ ...common, task: 'guarded-call' });
     print(guarded);
     const unguarded = await runOutage({ ...common, task: 'unguarded-call' });

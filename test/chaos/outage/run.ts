@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { LocalStack } from '../../../local/stack.js';
 import { listBreakers } from '../../../shared/stores/breaker-admin.js';
 import { waitFor } from '../../helpers/aws.js';
+import { principalClients } from '../../helpers/e2e.js';
 import { drainDeadLetters, heldMessages } from '../queues.js';
 import { enqueue } from '../workload.js';
 import type { Downstream } from './downstream.js';
@@ -37,23 +38,21 @@ export async function runOutage(options: {
   readonly task: 'guarded-call' | 'unguarded-call';
   readonly tasks: number;
   readonly outageMs: number;
-  readonly producer: SQSClient;
-  readonly operator: SQSClient;
-  readonly dynamodb: DynamoDBClient;
-  readonly queues: Readonly<Record<string, string>>;
-  readonly dlqUrl: string;
-  readonly tableName: string;
+  /** The outage app's local stack: enqueued to as its producer, watched as its operator. */
+  readonly stack: LocalStack;
   readonly downstream: Downstream;
   readonly timeoutMs: number;
 }): Promise<OutageFigures> {
-  const { task, tasks, downstream } = options;
+  const { task, tasks, downstream, stack } = options;
+  const { producer, operator, dynamodb } = principalClients(stack);
+  const where = { dynamodb, tableName: stack.table };
   const ids = Array.from({ length: tasks }, () => `${task}-${randomUUID()}`);
   const mine = () => downstream.calls.filter((c) => c.task === task);
-  const breakerOpensBefore = await opens(options);
+  const breakerOpensBefore = await opens(where);
   const started = Date.now();
   await enqueue(
-    options.producer,
-    options.queues,
+    producer,
+    stack.queues,
     ids.map((id, n) => ({ tier: 'normal', body: JSON.stringify({ v: 1, id, task, payload: { n } }) })),
   );
   await waitFor(() => mine().filter((c) => c.ok).length >= tasks / 10, {
@@ -65,7 +64,7 @@ export async function runOutage(options: {
   const deadLetters: Awaited<ReturnType<typeof drainDeadLetters>> = [];
   await waitFor(
     async () => {
-      deadLetters.push(...(await drainDeadLetters(options.operator, options.dlqUrl)));
+      deadLetters.push(...(await drainDeadLetters(operator, stack.dlq)));
       const succeeded = new Set(
         mine()
           .filter((c) => c.ok)
@@ -74,7 +73,7 @@ export async function runOutage(options: {
       return (
         Date.now() > outage.to &&
         succeeded.size + deadLetters.length >= tasks &&
-        (await heldMessages(options.operator, options.queues.normal ?? '')) === 0
+        (await heldMessages(operator, stack.queues.normal ?? '')) === 0
       );
     },
     {
@@ -89,7 +88,7 @@ export async function runOutage(options: {
   const lastSettled = Math.max(...calls.map((c) => c.at));
   const reasons: Record<string, number> = {};
   for (const d of deadLetters) reasons[d.reason ?? 'none'] = (reasons[d.reason ?? 'none'] ?? 0) + 1;
-  const opensNow = await opens(options);
+  const opensNow = await opens(where);
   return {
     task,
     tasks,
